@@ -1,0 +1,1 @@
+"""Read Vietnamese plan files into typed records: documents, sections and chunks."""

@@ -1,0 +1,42 @@
+"""Files → Documents (metadata + sections) → Chunks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.chunking import ChunkSettings, chunk_document
+from ingest.metadata import extract_metadata
+from ingest.reader import discover, read_plan, sha256_text
+from ingest.records import Chunk, Document
+from ingest.sections import build_sections, find_headings
+
+log = logging.getLogger("ingest")
+
+
+def load_document(path: Path) -> Document:
+    """Read one plan and parse its metadata and section tree."""
+    text = read_plan(path)
+    doc_id = path.stem
+    sections = tuple(build_sections(doc_id, text, find_headings(text)))
+    return Document(doc_id=doc_id, source_file=path.name, text=text, meta=extract_metadata(text),
+                    sections=sections, sha256=sha256_text(text))
+
+
+def ingest_paths(
+    paths: list[Path], settings: ChunkSettings = ChunkSettings(), progress: bool = True
+) -> tuple[list[Document], list[Chunk]]:
+    """Documents and their chunks for every plan file under ``paths``."""
+    files = discover(paths)
+    docs: list[Document] = []
+    chunks: list[Chunk] = []
+    for f in tqdm(files, desc="ingest", unit="plan", disable=not progress):
+        doc = load_document(f)
+        doc_chunks = chunk_document(doc, settings)
+        log.info("parsed plan", extra={"file": f.name, "number": doc.meta.number, "sections": len(doc.sections),
+                                       "chunks": len(doc_chunks), "ocr": doc.meta.ocr})
+        docs.append(doc)
+        chunks.extend(doc_chunks)
+    return docs, chunks
