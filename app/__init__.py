@@ -1,0 +1,1 @@
+"""CLI, JSON API and web UI of kehoach-qa."""

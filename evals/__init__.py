@@ -1,0 +1,1 @@
+"""Gold sets, metrics, reports and the regression gate."""

@@ -1,0 +1,1 @@
+"""Question → hybrid search (dense + lexical) → fused hits → grounded answer with citations."""
