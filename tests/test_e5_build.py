@@ -29,7 +29,7 @@ MATCHING = "Phòng Văn hóa - Xã hội chủ trì tổ chức Ngày Sức kh�
 UNRELATED = "Ngân sách xây dựng cầu đường giao thông nông thôn."
 SENTENCES = [
     QUESTION,
-    "Kế hoạch triển khai Nghị quyết số 72-NQ/TW về tăng cường bảo vệ, chăm sóc và nâng cao sức khỏe nhân dân.",
+    "Kế hoạch triển khai Nghị quyết số 72-NQ/TW về bảo vệ, chăm sóc và nâng cao sức khỏe nhân dân.",
     UNRELATED,
 ]
 
