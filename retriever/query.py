@@ -12,8 +12,10 @@ INTENTS = ("lead", "coordination", "deadline", "amount", "meta", "target", "gene
 
 _INTENT_PATTERNS = [
     ("meta", r"\b(so hieu|so van ban|ky hieu|ngay ban hanh|ban hanh ngay|ban hanh khi nao|ai ky|nguoi ky|ky ban hanh"
-             r"|co quan ban hanh|ai ban hanh|do ai ban hanh|loai van ban|so bao nhieu|mang so|la so)\b"),
-    ("amount", r"\b(bao nhieu tien|kinh phi bao nhieu|bao nhieu ty|ty dong|trieu dong|tong kinh phi|du toan)\b"),
+             r"|co quan ban hanh|ai ban hanh|do ai ban hanh|loai van ban|so bao nhieu|mang so|la so|ky ngay|do ai ky"
+             r"|ky khi nao|ban hanh vao ngay|ngay ky|so va ngay|co so khong)\b"),
+    ("amount", r"\b(bao nhieu tien|kinh phi bao nhieu|bao nhieu ty|ty dong|trieu dong|tong kinh phi|du toan"
+               r"|phu cap|muc luong|tien luong|muc ho tro bao nhieu|muc chi)\b"),
     ("coordination", r"\b(phoi hop|phoi hop voi|co quan phoi hop|don vi phoi hop)\b"),
     ("lead", r"\b(chu tri|co quan nao|don vi nao|ai chiu trach nhiem|ai phu trach|giao cho ai|ai thuc hien"
              r"|phong nao|ban nao|chiu trach nhiem chinh|tham muu)\b"),
@@ -24,15 +26,25 @@ _INTENT_PATTERNS = [
 _NUMBER_RE = re.compile(r"(\d{1,3})\s*-?\s*(ctr|kh|nq|ct)\s*/\s*([a-z]{1,4})")
 
 
+_PERSON_RE = re.compile(r"\bai (?:la|dang la|giu chuc) (giam doc|chu tich|pho chu tich|bi thu|pho bi thu|truong phong"
+                        r"|truong ban|truong tram|chanh van phong)\b")
+_YEAR_RE = re.compile(r"(?<![\d/.-])(20[2-9]\d)(?![\d/])")
+
+
 @dataclass
 class Query:
     text: str  # NFC
     folded: str  # fold(NFC), for pattern matching
-    search: str  # OCR-repaired search tokens joined, for lexical search
+    search: str  # OCR-repaired search tokens joined (abbreviations expanded), for lexical search
     accented: bool
     intents: tuple[str, ...]
     places: tuple[str, ...] = field(default_factory=tuple)  # folded place names named in the question
     numbers: tuple[str, ...] = field(default_factory=tuple)  # folded doc numbers ("07-kh/tu")
+    years: tuple[str, ...] = field(default_factory=tuple)  # years named ("2030"), not inside a number/date
+    person_title: str | None = None  # "giam doc" in "Ai là Giám đốc …?"
+    asks_current: bool = False  # "hiện nay …" (plans state targets, not the current situation)
+    asks_exact_date: bool = False  # "ngày tháng năm nào", "ngày nào"
+    expanded: str = ""  # the question with abbreviations replaced by their long forms
 
 
 def normalise_number(number: str) -> str:
@@ -41,6 +53,21 @@ def normalise_number(number: str) -> str:
     if not m:
         return fold(number)
     return f"{int(m.group(1)):02d}-{m.group(2)}/{m.group(3)}"
+
+
+ABBREVIATIONS = {
+    "bhyt": "bảo hiểm y tế", "bhxh": "bảo hiểm xã hội", "ubnd": "ủy ban nhân dân", "hdnd": "hội đồng nhân dân",
+    "mttq": "mặt trận tổ quốc", "vhxh": "văn hóa xã hội", "tyt": "trạm y tế", "ctr": "chương trình",
+    "cshq": "chăm sóc sức khỏe", "csskbd": "chăm sóc sức khỏe ban đầu", "nq": "nghị quyết", "kh": "kế hoạch",
+}
+
+
+def expand_abbreviations(text: str) -> str:
+    """Replace abbreviations by their long forms ("BHYT" → "bảo hiểm y tế"); length may change."""
+    out = text
+    for short, long in ABBREVIATIONS.items():
+        out = re.sub(rf"(?i)\b{short}\b", long, out)
+    return out
 
 
 def analyse(question: str, extra_places: dict[str, str] | None = None) -> Query:
@@ -54,5 +81,11 @@ def analyse(question: str, extra_places: dict[str, str] | None = None) -> Query:
     # drop a place that is part of a longer one found ("thanh mien" inside "nam thanh mien")
     found = tuple(p for p in found if not any(p != q and p in q for q in found))
     numbers = tuple(sorted({f"{int(m.group(1)):02d}-{m.group(2)}/{m.group(3)}" for m in _NUMBER_RE.finditer(folded)}))
-    return Query(text=text, folded=folded, search=" ".join(search_tokens(text)), accented=has_diacritics(text),
-                 intents=intents, places=found, numbers=numbers)
+    person = _PERSON_RE.search(folded)
+    years = tuple(sorted(set(_YEAR_RE.findall(_NUMBER_RE.sub(" ", folded)))))
+    expanded = expand_abbreviations(text)
+    return Query(text=text, folded=folded, search=" ".join(search_tokens(expanded)), expanded=expanded, accented=has_diacritics(text),
+                 intents=intents, places=found, numbers=numbers, years=years,
+                 person_title=person.group(1) if person else None,
+                 asks_current=bool(re.search(r"(?<!thuc )\b(hien nay|hien tai|hien co|dang co|dang lam viec)\b", folded)),
+                 asks_exact_date=bool(re.search(r"\bngay (thang nam )?nao\b", folded)) and "meta" not in intents)

@@ -14,9 +14,10 @@ from index.lexical import terms
 from index.store import IndexBundle, check_encoder, index_text
 from ingest.metadata import repaired
 from ingest.records import Chunk
-from ingest.textnorm import collapse_ws, fold
+from ingest.textnorm import collapse_ws, fold, search_tokens
 from retriever.answer import (
-    ABSTAIN_TEXT, Answer, Citation, citation_header, content_terms, lead_agency, overlap_score, sentences,
+    ABSTAIN_TEXT, STOPWORDS, Answer, Citation, citation_header, content_terms, lead_agency, overlap_score,
+    sentences,
 )
 from retriever.fusion import Hit
 from retriever.query import Query, analyse, normalise_number
@@ -27,8 +28,8 @@ log = logging.getLogger("retriever")
 
 @dataclass
 class AnswerSettings:
-    min_coverage: float = 0.5  # share of the question's topic (IDF mass) found in the best passage
-    min_dense: float = 0.80  # cosine of the best passage, used together with coverage
+    min_coverage: float = 0.3  # share of the question's topic (IDF mass) found in the best passage …
+    min_dense: float = 0.83  # … or cosine of the best passage; either one lets the answer checks run
     k: int = 5
 
 
@@ -51,6 +52,7 @@ class Retriever:
         self.idf = {t: float(idf[i]) for t, i in vocab.items() if "_" not in t}
         self.places = self._doc_places()
         self.folded_texts = {d.doc_id: repaired(d.text) for d in bundle.documents.values()}
+        self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def _doc_places(self) -> dict[str, str]:
         out = {}
@@ -87,7 +89,7 @@ class Retriever:
         q = analyse(question, self.places)
         docs, _ = self.scope(q)
         rows = np.concatenate([self.doc_rows[d] for d in docs]) if docs else None
-        return self.searcher.search(q.text, k, rows=rows)
+        return self.searcher.search(q.text, k, rows=rows, lexical_query=q.search)
 
     def ask(self, question: str, k: int | None = None, qid: str | None = None) -> Answer:
         t0 = time.perf_counter()
@@ -100,7 +102,7 @@ class Retriever:
             return self._abstain(q, qid, reason)
         rows = np.concatenate([self.doc_rows[d] for d in docs]) if docs else None
         qvec = self.encoder.encode_queries([q.text])[0]
-        hits = self.searcher.search(q.text, max(k, 10), rows=rows, qvec=qvec)
+        hits = self.searcher.search(q.text, max(k, 10), rows=rows, lexical_query=q.search, qvec=qvec)
         if not hits:
             return self._abstain(q, qid, "không có đoạn văn nào khớp")
         relevant, why = self._relevant(q, hits, qvec)
@@ -116,8 +118,9 @@ class Retriever:
         return Answer(question=q.text, answer=text, abstained=True, citations=(), id=qid, intent=q.intents[0])
 
     def _relevant(self, q: Query, hits: list[Hit], qvec: np.ndarray) -> tuple[bool, str | None]:
+        """A loose topical gate; the answer-type checks in :meth:`_validate` do the precise work."""
         qt = set(content_terms(q.text))
-        if not qt:
+        if not qt or "meta" in q.intents:
             return True, None
         total = sum(self.idf.get(t, 1.0) for t in qt)
         best_cov, best_dense = 0.0, 0.0
@@ -126,10 +129,7 @@ class Retriever:
             text = index_text(self.bundle.documents[c.doc_id].meta, c)
             best_cov = max(best_cov, overlap_score(qt, self.idf, text) / total)
             best_dense = max(best_dense, float(self.bundle.vectors[self.row[h.chunk_id]] @ qvec))
-        ok = best_cov >= self.settings.min_coverage or best_dense >= self.settings.min_dense + 0.05
-        if ok and "amount" in q.intents:
-            ok = any(re.search(r"\d[\d.,]*\s*(?:ty|trieu|nghin)\s*dong", fold(self.by_id[h.chunk_id].text))
-                     for h in hits[:5])
+        ok = best_cov >= self.settings.min_coverage or best_dense >= self.settings.min_dense
         return ok, None if ok else "các đoạn gần nhất không nói đến nội dung này"
 
     # ---- composition -------------------------------------------------------------------------
@@ -141,63 +141,203 @@ class Retriever:
                         issuer=m.issuer, date=m.date, source_file=d.source_file, section=c.section, text=c.text,
                         score=round(hit.score, 6), start=c.start, end=c.end)
 
+    def _cite(self, first: list[Hit], hits: list[Hit], k: int) -> tuple[Citation, ...]:
+        seen, ordered = set(), []
+        for h in first + hits:
+            if h.chunk_id not in seen:
+                seen.add(h.chunk_id)
+                ordered.append(h)
+        return tuple(self._citation(i + 1, h) for i, h in enumerate(ordered[:k]))
+
     def _compose(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
         intent = q.intents[0]
-        if intent == "meta":
+        if "meta" in q.intents:
             return self._meta_answer(q, hits, docs, k, qid)
-        best = self._best_sentence(q, hits[:5])
-        hit, sent = best
-        ordered = [hit] + [h for h in hits if h.chunk_id != hit.chunk_id]
-        cits = tuple(self._citation(i + 1, h) for i, h in enumerate(ordered[:k]))
+        if q.person_title:
+            return self._person_answer(q, hits, docs, k, qid)
+        if docs and len(docs) > 1 and (len(q.places) + len(q.numbers)) > 1:
+            return self._cross_doc_answer(q, hits, docs, k, qid)
+        picks = self._best_windows(q, hits[:5], per_doc=False)
+        if not picks:
+            return self._abstain(q, qid, "không có câu nào trả lời đúng loại thông tin được hỏi")
+        hit, window = picks[0]
         chunk = self.by_id[hit.chunk_id]
         lead_in = ""
         if intent in ("lead", "coordination"):
-            agency = lead_agency(sent, chunk.section_path[-1] if chunk.section_path else None)
+            agency = lead_agency(window, chunk.section_path[-1] if chunk.section_path else None)
             if agency:
                 lead_in = f"Cơ quan chủ trì: {agency}. "
-        text = f"{lead_in}Theo {citation_header(cits[0])}, mục {chunk.section}: “{collapse_ws(sent)}”"
+        cits = self._cite([hit], hits, k)
+        text = f"{lead_in}Theo {citation_header(cits[0])}, mục {chunk.section}: “{collapse_ws(window)}”"
         return Answer(question=q.text, answer=text, abstained=False, citations=cits, id=qid, intent=intent,
-                      evidence=sent)
+                      evidence=window)
 
-    def _best_sentence(self, q: Query, hits: list[Hit]) -> tuple[Hit, str]:
+    def _cross_doc_answer(self, q: Query, hits: list[Hit], docs: list[str], k: int, qid: str | None) -> Answer:
+        """One quoted passage per plan the question names, so plans can be compared."""
+        parts, firsts = [], []
+        for doc_id in docs:
+            doc_hits = [h for h in hits if self.by_id[h.chunk_id].doc_id == doc_id][:3]
+            if not doc_hits:
+                rows = self.doc_rows[doc_id]
+                doc_hits = self.searcher.search(q.text, 3, rows=rows, lexical_query=q.search)
+            picks = self._best_windows(q, doc_hits, per_doc=False)
+            if not picks:
+                continue
+            hit, window = picks[0]
+            c = self.by_id[hit.chunk_id]
+            firsts.append(hit)
+            parts.append(f"{citation_header(self._citation(0, hit))} (mục {c.section}): “{collapse_ws(window)}”")
+        if not parts:
+            return self._abstain(q, qid, "không có câu nào trả lời đúng loại thông tin được hỏi")
+        cits = self._cite(firsts, hits, max(k, len(firsts)))
+        return Answer(question=q.text, answer="So sánh giữa các văn bản:\n" + "\n".join(f"- {p}" for p in parts),
+                      abstained=False, citations=cits, id=qid, intent="cross_doc", evidence=None)
+
+    def _best_windows(self, q: Query, hits: list[Hit], per_doc: bool) -> list[tuple[Hit, str]]:
+        """Best one- or two-sentence windows of the top passages that pass the answer-type checks."""
         qt = set(terms(q.text)) - {t for t in terms(q.text) if t in _GENERIC}
         bonus_terms = _INTENT_TERMS.get(q.intents[0], ())
-        best: tuple[float, int, Hit, str] | None = None
+        scored: list[tuple[float, int, Hit, str]] = []
         for rank, h in enumerate(hits):
             c = self.by_id[h.chunk_id]
-            for s in sentences(c.text):
-                score = overlap_score(qt, self.idf, s.text) / (1 + 0.15 * rank)
-                rep = repaired(s.text)
-                if any(b in rep for b in bonus_terms):
-                    score *= 1.3
-                if len(s.text) < 25:
-                    score *= 0.5
-                if best is None or score > best[0]:
-                    best = (score, rank, h, s.text)
-        assert best is not None
-        return best[2], best[3]
+            ocr = self.bundle.documents[c.doc_id].meta.ocr
+            sents = sentences(c.text)
+            for i, s in enumerate(sents):
+                window = s.text if i + 1 >= len(sents) else c.text[s.start: sents[i + 1].end]
+                one = self._window_score(q, qt, s.text, rank, bonus_terms)
+                two = self._window_score(q, qt, window, rank, bonus_terms) * 0.92
+                text = s.text if one >= two or len(s.text) > 400 else window
+                score = max(one, two)
+                if score > 0 and self._validate(q, text, c, ocr):
+                    scored.append((score, rank, h, text))
+        scored.sort(key=lambda x: (-x[0], x[1], x[2].chunk_id))
+        return [(h, t) for _, _, h, t in scored]
+
+    def _window_score(self, q: Query, qt: set[str], text: str, rank: int, bonus_terms: tuple[str, ...]) -> float:
+        score = overlap_score(qt, self.idf, text) / (1 + 0.15 * rank)
+        rep = repaired(text)
+        if any(b in rep for b in bonus_terms):
+            score *= 1.3
+        if q.intents[0] in ("target", "deadline") and re.search(r"\d", rep):
+            score *= 1.25
+        if len(text) < 25:
+            score *= 0.5
+        return score
+
+    def _validate(self, q: Query, text: str, chunk: Chunk, ocr: bool) -> bool:
+        """Answer-type checks: a quoted window must hold the kind of fact the question asks for."""
+        rep = repaired(text)
+        if "amount" in q.intents and not re.search(r"\d[\d.,]*\s*(?:ty|trieu|nghin)\s*dong", rep):
+            return False
+        if q.asks_current and not re.search(r"(?<!thuc )\b(hien nay|hien tai|hien co)\b", rep):
+            return False
+        if q.asks_exact_date and not re.search(r"\d{1,2}/\d{1,2}(/\d{4})?|ngay \d{1,2}", rep):
+            return False
+        if q.years and any(y not in self._part_text(chunk) for y in q.years):
+            return False
+        factual = q.intents[0] in ("target", "deadline", "amount") or q.asks_exact_date or q.asks_current
+        if factual and self._topic_coverage(q, rep, ocr) < 0.25:
+            return False
+        if q.intents[0] == "target":
+            at = chunk.text.find(text)
+            around = chunk.text[max(0, at - 200): at + len(text) + 50] if at >= 0 else text
+            if not re.search(r"\d", rep) or self._topic_coverage(q, repaired(around), ocr) < 0.5:
+                return False
+        return True
+
+    def _part_text(self, chunk: Chunk) -> str:
+        """Folded text of the top-level part (e.g. "II. MỤC TIÊU", "PHỤ LỤC") holding the chunk."""
+        key = (chunk.doc_id, chunk.section_path[:1])
+        if key not in self._parts:
+            doc = self.bundle.documents[chunk.doc_id]
+            spans = [(s.start, s.end) for s in doc.sections if s.path == chunk.section_path[:1]]
+            a, b = spans[0] if spans else (chunk.start, chunk.end)
+            self._parts[key] = repaired(doc.text[a:b])
+        return self._parts[key]
+
+    def _topic_coverage(self, q: Query, rep: str, ocr: bool) -> float:
+        """IDF share of the question's topic words (places, numbers, years, question words removed) in ``rep``;
+        OCR text matches a word within one edit."""
+        places = set(" ".join(q.places).split())
+        toks = search_tokens(_DOC_NUMBER_RE.sub(" ", q.expanded))
+        keep = [t for t in toks if t not in _TOPIC_EXCLUDE and t not in STOPWORDS and t not in places
+                and len(t) > 1 and not any(ch.isdigit() for ch in t)]
+        words = set(keep)
+        if not words:
+            return 1.0
+        have_list = re.findall(r"[a-z0-9]+", rep)
+        have = set(have_list)
+        total = sum(self.idf.get(t, 1.0) for t in words)
+        uni = sum(self.idf.get(t, 1.0) for t in words if t in have or (ocr and _near_any(t, have))) / total
+        pairs = {f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False) if a in words and b in words}
+        if ocr or not pairs:
+            return uni
+        have_pairs = {f"{a}_{b}" for a, b in zip(have_list, have_list[1:], strict=False)}
+        return 0.5 * uni + 0.5 * sum(p in have_pairs for p in pairs) / len(pairs)
 
     def _meta_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
+        indexed = {normalise_number(d.meta.number) for d in self.bundle.documents.values() if d.meta.number}
+        missing = [n for n in q.numbers if n not in indexed]
+        if missing:
+            return self._abstain(q, qid, f"văn bản {missing[0].upper()} chỉ được nhắc đến, không có trong kho")
         doc_id = docs[0] if docs and len(docs) == 1 else self.by_id[hits[0].chunk_id].doc_id
         d = self.bundle.documents[doc_id]
         m = d.meta
         first = min((c for c in self.bundle.chunks if c.doc_id == doc_id), key=lambda c: c.start)
-        head = Hit(first.chunk_id, 1.0)
-        ordered = [head] + [h for h in hits if h.chunk_id != head.chunk_id]
-        cits = tuple(self._citation(i + 1, h) for i, h in enumerate(ordered[:k]))
+        cits = self._cite([Hit(first.chunk_id, 1.0)], hits, k)
         parts = [f"{m.doc_type or 'Văn bản'} " + (f"số {m.number}" if m.number else "không ghi số (để trống)")]
         if m.issuer:
             parts.append(f"do {m.issuer} ban hành")
-        parts.append(f"ngày {m.date}" if m.date else "không ghi ngày")
-        text = " ".join(parts) + "."
+        parts.append(f"ngày {m.date}" if m.date and "/" in m.date and m.date.count("/") == 2
+                     else (f"thời gian ghi: {m.date} (không ghi đủ ngày tháng)" if m.date else "không ghi ngày"))
+        text = ", ".join(parts) + "."
         if m.signer:
             text += f" Người ký: {m.signer}."
         if m.number_raw and m.number_raw != f"Số {m.number}":
             text += f" (Số hiệu in trong văn bản: “{m.number_raw}”.)"
+        if m.title:
+            text += f" Trích yếu: {m.title}"
         return Answer(question=q.text, answer=text, abstained=False, citations=cits, id=qid, intent="meta",
                       evidence=first.text[:300])
 
+    def _person_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
+        """"Ai là Bí thư …?": answerable only from a plan's signature block."""
+        for doc_id in docs or list(self.bundle.documents):
+            d = self.bundle.documents[doc_id]
+            if not d.meta.signer:
+                continue
+            at = d.text.rfind(d.meta.signer)
+            block = repaired(d.text[max(0, at - 200): at])
+            if q.person_title in block:
+                return self._meta_answer(q, hits, [doc_id], k, qid)
+        return self._abstain(q, qid, "các kế hoạch không nêu người giữ chức vụ này")
 
+
+def _near_any(token: str, vocab: set[str]) -> bool:
+    """An OCR-garbled spelling within one edit of ``token`` (tokens of 3+ letters)."""
+    if len(token) < 3:
+        return token in vocab
+    for v in vocab:
+        if abs(len(v) - len(token)) <= 1 and _edit1(token, v):
+            return True
+    return False
+
+
+def _edit1(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+_TARGET_GENERIC = {"dat", "muc", "tieu", "chi", "ty", "le", "tang", "giam", "them", "toi", "thieu", "den", "nam",
+                   "bao", "nhieu", "phan", "dau", "ra", "duoc", "tren", "it", "nhat", "so", "tong", "ve", "moi"}
 _GENERIC = {"co", "quan", "nao", "gi", "bao", "nhieu", "ai", "la", "cua", "o", "trong", "ke", "hoach", "xa", "tinh"}
 _INTENT_TERMS = {
     "lead": ("chu tri", "giao "),
@@ -205,3 +345,6 @@ _INTENT_TERMS = {
     "deadline": ("truoc ngay", "nam 20", "hang nam", "thuong xuyen", "den nam"),
     "target": ("%", "dat ", "tang "),
 }
+_TOPIC_EXCLUDE = _TARGET_GENERIC | {"dang", "uy", "thuong", "vu", "ngay", "thang", "phai", "vao", "ky", "hien", "nay", "khi",
+                  "nao", "hoan", "thanh", "bat", "tu", "luc"}
+_DOC_NUMBER_RE = re.compile(r"\d{1,4}\s*-?\s*[A-Za-z]{1,4}\s*/\s*[A-Za-zĐđ]{1,6}")
