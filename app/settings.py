@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     model_cache: Path = Path(".cache/models")
     host: str = "127.0.0.1"
     port: int = 8000
-    fusion: str = "rrf"
+    fusion: str = "weighted"
     log_level: str = "INFO"
     log_json: bool = True
 

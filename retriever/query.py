@@ -57,8 +57,8 @@ def normalise_number(number: str) -> str:
 
 ABBREVIATIONS = {
     "bhyt": "bảo hiểm y tế", "bhxh": "bảo hiểm xã hội", "ubnd": "ủy ban nhân dân", "hdnd": "hội đồng nhân dân",
-    "mttq": "mặt trận tổ quốc", "vhxh": "văn hóa xã hội", "tyt": "trạm y tế", "ctr": "chương trình",
-    "cshq": "chăm sóc sức khỏe", "csskbd": "chăm sóc sức khỏe ban đầu", "nq": "nghị quyết", "kh": "kế hoạch",
+    "mttq": "mặt trận tổ quốc", "vhxh": "văn hóa xã hội", "tyt": "trạm y tế",
+    "cssk": "chăm sóc sức khỏe", "csskbd": "chăm sóc sức khỏe ban đầu",
 }
 
 

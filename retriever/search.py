@@ -53,7 +53,7 @@ class LexicalSearcher:
 
 @dataclass
 class HybridSettings:
-    fusion: str = "rrf"  # "rrf" or "weighted"; chosen by measurement on the gold set (docs/EVALUATION.md)
+    fusion: str = "weighted"  # "weighted" or "rrf"; weighted won on the gold set (docs/EVALUATION.md)
     lexical_weight: float = 0.6
     dense_weight: float = 0.4
     depth: int = 50  # candidates taken from each searcher before fusion

@@ -1,0 +1,254 @@
+"""HTTP API (JSON under /api, OpenAPI at /docs), a small HTML reader at /doc/{doc_id}, and the Gradio UI at /.
+
+The model and the index are loaded once, in the lifespan, and handed to endpoints with ``Depends``.  Without a
+built index the app still starts: data endpoints answer 503 with a message naming ``kehoach ingest``, and the
+index is picked up without a restart once it has been built.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import gradio as gr
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from app import ui
+from app.runtime import load_retriever
+from app.schemas import (
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    AnswerOut,
+    AskRequest,
+    DocumentDetail,
+    DocumentMeta,
+    DocumentSummary,
+    ErrorOut,
+    HealthOut,
+    IndexSummary,
+    SearchHitOut,
+    SearchOut,
+    SearchParams,
+    SectionOut,
+)
+from app.settings import Settings
+from index.store import StoredDocument
+from ingest.records import meta_to_json
+from retriever.service import Retriever
+
+log = logging.getLogger("app.api")
+
+DEFAULT_MODEL_NAME = "multilingual-e5-small"
+
+
+class IndexNotReady(RuntimeError):
+    """No usable index (or model): the message says how to build it."""
+
+
+class AppState:
+    """The loaded retriever, or why there is none; retries once the index directory changes."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.error: str | None = None
+        self._failed_stamp: float | None = None
+        self._lock = threading.Lock()
+
+    def _manifest_stamp(self) -> float | None:
+        p = Path(self.settings.index_dir) / "manifest.json"
+        return p.stat().st_mtime if p.exists() else None
+
+    def load(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.retriever = load_retriever(self.settings)
+            self.error = None
+            log.info("loaded index and model", extra={"index_dir": str(self.settings.index_dir),
+                                                       "seconds": round(time.perf_counter() - t0, 2)})
+        except (ValueError, OSError) as exc:  # IndexError_ is a ValueError; a missing model folder an OSError
+            self.error = str(exc)
+            self._failed_stamp = self._manifest_stamp()
+            log.warning("no usable index; data endpoints answer 503", extra={"error": self.error})
+
+    def get(self) -> Retriever:
+        if self.retriever is None:
+            stamp = self._manifest_stamp()
+            if stamp is not None and stamp != self._failed_stamp:
+                with self._lock:
+                    if self.retriever is None:
+                        self.load()
+        if self.retriever is None:
+            raise IndexNotReady(self.not_ready_message())
+        return self.retriever
+
+    def not_ready_message(self) -> str:
+        return (f"Chưa có chỉ mục văn bản tại {self.settings.index_dir}: hãy chạy `kehoach ingest` để lập chỉ mục "
+                f"rồi thử lại (không cần khởi động lại dịch vụ). Chi tiết: {self.error or 'chưa nạp'}")
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.kehoach
+
+
+def get_retriever(state: Annotated[AppState, Depends(app_state)]) -> Retriever:
+    """The shared retriever; 503 when the index is not built.  Tests may override this dependency."""
+    try:
+        return state.get()
+    except IndexNotReady as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+
+
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "Yêu cầu không hợp lệ (câu hỏi rỗng/quá dài, k ngoài 1–50)"},
+    503: {"model": ErrorOut, "description": "Chưa có chỉ mục: chạy `kehoach ingest`"},
+}
+
+
+# ---- validation errors -----------------------------------------------------------------------------
+_FIELDS = {"question": "câu hỏi (question)", "q": "câu hỏi (q)", "k": "số đoạn trích dẫn (k)"}
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")]
+    field = _FIELDS.get(loc[-1], loc[-1]) if loc else None
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing":
+        return f"thiếu {field}" if field else 'thiếu nội dung yêu cầu: gửi JSON {"question": "...", "k": 5}'
+    if kind == "json_invalid":
+        return "nội dung gửi lên không phải JSON hợp lệ"
+    if kind in ("model_attributes_type", "dict_type", "model_type"):
+        return 'nội dung yêu cầu phải là đối tượng JSON {"question": "...", "k": 5}'
+    if kind == "string_too_short":
+        return f"{field} không được để trống"
+    if kind == "string_too_long":
+        return f"{field} dài quá {ctx.get('max_length', MAX_QUESTION_CHARS)} ký tự"
+    if kind == "string_type":
+        return f"{field} phải là chuỗi ký tự"
+    if loc and loc[-1] == "k" and (kind.startswith("int_") or kind in ("greater_than_equal", "less_than_equal")):
+        return f"{field} phải là số nguyên từ 1 đến {MAX_K}"
+    return f"{field}: {err.get('msg')}" if field else str(err.get("msg"))
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
+    messages = list(dict.fromkeys(_describe(e) for e in exc.errors()))
+    detail = "Yêu cầu không hợp lệ: " + "; ".join(messages) + "."
+    return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
+
+
+# ---- converters -------------------------------------------------------------------------------------
+def _summary(r: Retriever, d: StoredDocument) -> DocumentSummary:
+    m = d.meta
+    return DocumentSummary(doc_id=d.doc_id, source_file=d.source_file, number=m.number, doc_type=m.doc_type,
+                           issuer=m.issuer, locality=m.locality, date=m.date, signer=m.signer, ocr=m.ocr,
+                           sections=len(d.sections), chunks=len(r.doc_rows.get(d.doc_id, ())))
+
+
+def _detail(r: Retriever, d: StoredDocument) -> DocumentDetail:
+    sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start, end=s.end)
+                for s in d.sections]
+    return DocumentDetail(doc_id=d.doc_id, source_file=d.source_file, sha256=d.sha256,
+                          meta=DocumentMeta(**meta_to_json(d.meta)), chunks=len(r.doc_rows.get(d.doc_id, ())),
+                          sections=sections, text=d.text)
+
+
+def _index_summary(manifest: dict[str, Any]) -> IndexSummary:
+    emb = manifest.get("embedding") or {}
+    return IndexSummary(chunk_count=manifest.get("chunk_count"), corpus_hash=manifest.get("corpus_hash"),
+                        created=manifest.get("created"), embedding_model=emb.get("model"),
+                        embedding_dim=emb.get("dim"), documents=len(manifest.get("documents") or []))
+
+
+def _not_found(doc_id: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"Không tìm thấy văn bản có mã '{doc_id}'. "
+                                                 "Xem danh sách mã văn bản tại /api/documents.")
+
+
+# ---- routes -----------------------------------------------------------------------------------------
+def _add_routes(app: FastAPI) -> None:
+    @app.post("/api/ask", response_model=AnswerOut, response_model_exclude_unset=True, tags=["hỏi đáp"],
+              summary="Trả lời câu hỏi kèm trích dẫn", responses=_ERRORS)
+    def ask(body: AskRequest, r: RetrieverDep) -> AnswerOut:
+        """Câu trả lời trích nguyên văn từ kế hoạch, kèm các đoạn trích dẫn; `abstained` = true và
+        `citations` rỗng khi không tìm thấy thông tin trong các kế hoạch đã lập chỉ mục."""
+        return AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json())
+
+    @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
+             responses=_ERRORS)
+    def search(params: Annotated[SearchParams, Query()], r: RetrieverDep) -> SearchOut:
+        hits = []
+        for rank, h in enumerate(r.search(params.q, k=params.k), start=1):
+            c = r.by_id[h.chunk_id]
+            hits.append(SearchHitOut(rank=rank, chunk_id=c.chunk_id, doc_id=c.doc_id,
+                                     doc_number=r.bundle.documents[c.doc_id].meta.number, section=c.section,
+                                     text=c.text, score=round(float(h.score), 6)))
+        return SearchOut(query=params.q, hits=hits)
+
+    @app.get("/api/documents", response_model=list[DocumentSummary], tags=["văn bản"],
+             summary="Danh sách văn bản đã lập chỉ mục", responses={503: _ERRORS[503]})
+    def documents(r: RetrieverDep) -> list[DocumentSummary]:
+        return [_summary(r, d) for d in r.bundle.documents.values()]
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, tags=["văn bản"],
+             summary="Một văn bản: thông tin, mục lục, toàn văn",
+             responses={404: {"model": ErrorOut, "description": "Không có văn bản này"}, 503: _ERRORS[503]})
+    def document(doc_id: str, r: RetrieverDep) -> DocumentDetail:
+        d = r.bundle.documents.get(doc_id)
+        if d is None:
+            raise _not_found(doc_id)
+        return _detail(r, d)
+
+    @app.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def read_document(doc_id: str, state: Annotated[AppState, Depends(app_state)], start: int | None = None,
+                      end: int | None = None, q: Annotated[str | None, Query(max_length=1000)] = None
+                      ) -> HTMLResponse:
+        try:
+            r = state.get()
+        except IndexNotReady as exc:
+            return HTMLResponse(ui.error_page("Chưa có chỉ mục", str(exc)), status_code=503)
+        d = r.bundle.documents.get(doc_id)
+        if d is None:
+            return HTMLResponse(ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail)), status_code=404)
+        cite = (start, end) if start is not None and end is not None else None
+        return HTMLResponse(ui.document_page(d, len(r.doc_rows.get(doc_id, ())), cite, q))
+
+    @app.get("/health", response_model=HealthOut, tags=["hệ thống"], summary="Tình trạng dịch vụ")
+    def health(state: Annotated[AppState, Depends(app_state)]) -> HealthOut:
+        try:
+            r = state.get()
+        except IndexNotReady as exc:
+            return HealthOut(status="no_index", model=state.settings.model or DEFAULT_MODEL_NAME, index=None,
+                             detail=str(exc))
+        return HealthOut(status="ok", model=r.encoder.name, index=_index_summary(r.bundle.manifest))
+
+
+def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
+    """The FastAPI app with the Gradio UI mounted at "/" (after the API routes, so they take precedence)."""
+    settings = settings or Settings()
+    state = AppState(settings, retriever)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.retriever is None:
+            state.load()
+        yield
+
+    app = FastAPI(title="Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW", version="0.1.0", lifespan=lifespan,
+                  description="Trả lời câu hỏi về các kế hoạch, chương trình hành động thực hiện Nghị quyết "
+                              "72-NQ/TW, kèm trích dẫn đoạn văn bản gốc. Giao diện web ở `/`.")
+    app.state.kehoach = state
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    _add_routes(app)
+    demo = ui.build_ui(state.get)
+    return gr.mount_gradio_app(app, demo, path="/", theme=ui.ui_theme(), css=ui.UI_CSS, footer_links=[],
+                               run_history=False, show_error=True)

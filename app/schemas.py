@@ -1,0 +1,132 @@
+"""Pydantic models of the HTTP API: the only place requests and responses are typed for the wire."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 50
+
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)]
+TopK = Annotated[int, Field(ge=1, le=MAX_K, description=f"số đoạn trích dẫn trả về (1–{MAX_K})")]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"question": "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", "k": 5}]})
+
+    question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự)")
+    k: TopK = 5
+
+
+class SearchParams(BaseModel):
+    q: Question = Field(description="câu hỏi hoặc từ khóa (1–1000 ký tự)")
+    k: TopK = 5
+
+
+class CitationOut(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    doc_number: str | None
+    doc_type: str | None
+    issuer: str | None
+    date: str | None
+    source_file: str
+    section: str
+    text: str
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """``id`` is present only when the request carried one (batch use); ``citations`` is empty on refusal."""
+
+    id: str | None = None
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+
+
+class SearchHitOut(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    doc_number: str | None
+    section: str
+    text: str
+    score: float
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[SearchHitOut]
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    source_file: str
+    number: str | None
+    doc_type: str | None
+    issuer: str | None
+    locality: str | None
+    date: str | None
+    signer: str | None
+    ocr: bool
+    sections: int
+    chunks: int
+
+
+class SectionOut(BaseModel):
+    path: list[str]
+    label: str
+    title: str
+    kind: str
+    start: int
+    end: int
+
+
+class DocumentMeta(BaseModel):
+    number: str | None
+    number_raw: str | None
+    doc_type: str | None
+    issuer: str | None
+    locality: str | None
+    date: str | None
+    date_iso: str | None
+    signer: str | None
+    title: str | None
+    ocr: bool
+
+
+class DocumentDetail(BaseModel):
+    doc_id: str
+    source_file: str
+    sha256: str
+    meta: DocumentMeta
+    chunks: int
+    sections: list[SectionOut]
+    text: str
+
+
+class IndexSummary(BaseModel):
+    chunk_count: int | None = None
+    corpus_hash: str | None = None
+    created: str | None = None
+    embedding_model: str | None = None
+    embedding_dim: int | None = None
+    documents: int | None = None
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description='"ok" khi chỉ mục đã nạp, "no_index" khi chưa')
+    model: str | None
+    index: IndexSummary | None
+    detail: str | None = None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    errors: list[dict[str, Any]] | None = None
