@@ -20,7 +20,7 @@ import numpy as np
 
 from index.dense import DenseIndex
 from index.encoder import Encoder
-from index.lexical import B, K1, LexicalIndex
+from index.lexical import K1, B, LexicalIndex
 from ingest.chunking import ChunkSettings
 from ingest.records import Chunk, DocMeta, Document, Section, meta_from_json, meta_to_json
 from ingest.textnorm import NORMALISATION_VERSION

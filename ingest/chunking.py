@@ -50,8 +50,9 @@ def _merged_segments(text: str, doc: Document, settings: ChunkSettings) -> list[
     return out
 
 
-def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
     """Chunks of one document; each chunk's text is exactly ``doc.text[start:end]``."""
+    settings = settings or ChunkSettings()
     splitter = _splitter(settings)
     chunks: list[Chunk] = []
     for sec, start, end in _merged_segments(doc.text, doc, settings):

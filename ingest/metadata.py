@@ -138,7 +138,9 @@ _ORG_RE = re.compile(
     r"(ban thuong vu (?:dang|tinh|thanh) uy|ban chap hanh dang bo|uy ban nhan dan|ubnd|dang uy|tinh uy|thanh uy)"
     r"\s*(xa|tinh|phuong|thanh pho|huyen)?\s*([a-z ]{0,30}?)\s*(?:ban hanh|xay dung)\b"
 )
-_HEADER_ORG_RE = re.compile(r"^(dang uy|tinh uy|thanh uy|uy ban nhan dan|ubnd)\s+(xa|tinh|phuong|huyen)?\s*([a-z ]+?)\s*$")
+_HEADER_ORG_RE = re.compile(
+    r"^(dang uy|tinh uy|thanh uy|uy ban nhan dan|ubnd)\s+(xa|tinh|phuong|huyen)?\s*([a-z ]+?)\s*$"
+)
 
 
 def _canonical_org(key: str) -> str:
@@ -151,7 +153,7 @@ def _canonical_org(key: str) -> str:
 
 def _header_place(text: str) -> tuple[str | None, str | None, bool]:
     """(level, name, name_is_raw) from a header line such as "TINH UY PIEN BIEN" or the date line."""
-    for pos, line in _header_lines(text, limit=12):
+    for _, line in _header_lines(text, limit=12):
         rep = re.sub(r"\s+", " ", repaired(line)).strip()
         rep = re.sub(r"\s+\S*ang cong san viet nam.*$|\s+cong hoa xa hoi.*$", "", rep).strip()
         m = _HEADER_ORG_RE.match(rep)

@@ -26,9 +26,10 @@ def load_document(path: Path) -> Document:
 
 
 def ingest_paths(
-    paths: list[Path], settings: ChunkSettings = ChunkSettings(), progress: bool = True
+    paths: list[Path], settings: ChunkSettings | None = None, progress: bool = True
 ) -> tuple[list[Document], list[Chunk]]:
     """Documents and their chunks for every plan file under ``paths``."""
+    settings = settings or ChunkSettings()
     files = discover(paths)
     docs: list[Document] = []
     chunks: list[Chunk] = []

@@ -28,6 +28,7 @@ _NUMBER_RE = re.compile(r"(\d{1,3})\s*-?\s*(ctr|kh|nq|ct)\s*/\s*([a-z]{1,4})")
 
 _PERSON_RE = re.compile(r"\bai (?:la|dang la|giu chuc) (giam doc|chu tich|pho chu tich|bi thu|pho bi thu|truong phong"
                         r"|truong ban|truong tram|chanh van phong)\b")
+_CURRENT_RE = re.compile(r"(?<!thuc )\b(hien nay|hien tai|hien co|dang co|dang lam viec)\b")
 _YEAR_RE = re.compile(r"(?<![\d/.-])(20[2-9]\d)(?![\d/])")
 
 
@@ -84,8 +85,9 @@ def analyse(question: str, extra_places: dict[str, str] | None = None) -> Query:
     person = _PERSON_RE.search(folded)
     years = tuple(sorted(set(_YEAR_RE.findall(_NUMBER_RE.sub(" ", folded)))))
     expanded = expand_abbreviations(text)
-    return Query(text=text, folded=folded, search=" ".join(search_tokens(expanded)), expanded=expanded, accented=has_diacritics(text),
+    return Query(text=text, folded=folded, search=" ".join(search_tokens(expanded)), expanded=expanded,
+                 accented=has_diacritics(text),
                  intents=intents, places=found, numbers=numbers, years=years,
                  person_title=person.group(1) if person else None,
-                 asks_current=bool(re.search(r"(?<!thuc )\b(hien nay|hien tai|hien co|dang co|dang lam viec)\b", folded)),
+                 asks_current=bool(_CURRENT_RE.search(folded)),
                  asks_exact_date=bool(re.search(r"\bngay (thang nam )?nao\b", folded)) and "meta" not in intents)

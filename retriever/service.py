@@ -14,9 +14,16 @@ from index.lexical import terms
 from index.store import IndexBundle, check_encoder, index_text
 from ingest.metadata import repaired
 from ingest.records import Chunk
-from ingest.textnorm import collapse_ws, fold, search_tokens
+from ingest.textnorm import collapse_ws, search_tokens
 from retriever.answer import (
-    ABSTAIN_TEXT, STOPWORDS, Answer, Citation, citation_header, content_terms, lead_agency, overlap_score,
+    ABSTAIN_TEXT,
+    STOPWORDS,
+    Answer,
+    Citation,
+    citation_header,
+    content_terms,
+    lead_agency,
+    overlap_score,
     sentences,
 )
 from retriever.fusion import Hit
@@ -345,6 +352,6 @@ _INTENT_TERMS = {
     "deadline": ("truoc ngay", "nam 20", "hang nam", "thuong xuyen", "den nam"),
     "target": ("%", "dat ", "tang "),
 }
-_TOPIC_EXCLUDE = _TARGET_GENERIC | {"dang", "uy", "thuong", "vu", "ngay", "thang", "phai", "vao", "ky", "hien", "nay", "khi",
-                  "nao", "hoan", "thanh", "bat", "tu", "luc"}
+_TOPIC_EXCLUDE = _TARGET_GENERIC | {"dang", "uy", "thuong", "vu", "ngay", "thang", "phai", "vao", "ky", "hien",
+                                    "nay", "khi", "nao", "hoan", "thanh", "bat", "tu", "luc"}
 _DOC_NUMBER_RE = re.compile(r"\d{1,4}\s*-?\s*[A-Za-z]{1,4}\s*/\s*[A-Za-zĐđ]{1,6}")

@@ -1,0 +1,60 @@
+# kehoach-qa — two commands for a fresh machine (see README):
+#   make run    venv + offline model + ingest + index, then serve UI and API on 127.0.0.1:8000
+#   make test   venv + model + browser, then lint, unit/integration/browser tests and the eval gate
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX_DIR ?= var/index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test venv model index serve browser lint unit eval gate bench-smoke clean help
+
+help:
+	@echo "make run   - set up everything and serve the UI + API on http://$(HOST):$(PORT)"
+	@echo "make test  - set up everything and run lint, tests and the evaluation gate"
+
+$(BIN)/kehoach: pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "need $(PY) (Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# torch first and pinned: the CPU wheel lies on this machine; anything else pulls a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/kehoach
+
+venv: $(BIN)/kehoach
+
+model: venv
+	$(BIN)/kehoach model
+
+$(INDEX_DIR)/manifest.json: $(BIN)/kehoach $(wildcard corpus/*)
+	$(BIN)/kehoach ingest --index-dir $(INDEX_DIR) corpus/
+
+index: model $(INDEX_DIR)/manifest.json
+
+serve: index
+	$(BIN)/kehoach serve --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
+
+run: serve
+
+# Debian's chromium for the browser tests (never a test tool's own browser download)
+browser: venv
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	$(BIN)/pip install --quiet 'playwright==1.65.2'
+
+lint: venv
+	$(BIN)/ruff check .
+
+unit: index browser
+	KEHOACH_TEST_INDEX_DIR=$(INDEX_DIR) $(BIN)/python -m pytest -q
+
+eval: index
+	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --predictions var/eval/predictions.jsonl
+
+test: lint unit eval
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

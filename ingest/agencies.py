@@ -1,0 +1,296 @@
+"""Agency names: a canonical lexicon and OCR-robust matching.
+
+The lexicon (``ingest/data/agencies.json``) lists each agency once under its
+proper Vietnamese name with its aliases ("UBND" = "Ủy ban nhân dân").  Names are
+matched on the folded, OCR-repaired form of the text (:func:`ingest.metadata.repaired`,
+same length as the input, so spans index the original), token by token:
+
+* on clean text only exact token matches count ("Phòng Văn hóa- Xã hội" and
+  "Phòng Văn hoá - Xã hội" are the same tokens once folded);
+* on OCR text (no diacritics) a token may also match approximately
+  (``difflib`` ratio, OCR variants such as "ty"/"ly"/"ity" for "ủy", Đ read as
+  P or B), and a window may match with its spaces lost or added ("SoYte");
+* in a narrow OCR table cell (``cell=True``) the thresholds are looser and the
+  entries' ``ocr_shapes`` patterns apply ("S& Y té", "S3Y", "SeY1" = Sở Y tế).
+
+A name may carry an administrative level ("Trạm Y tế xã", "Công an tỉnh") and,
+for party organs, the committee it belongs to ("Ban Xây dựng Đảng Đảng ủy");
+both are kept in the canonical name.  :func:`agency_key` folds a canonical name
+into the key used to group and filter assignments by agency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+from importlib import resources
+
+from ingest.metadata import is_ocr_text, repaired
+from ingest.textnorm import collapse_ws, fold, nfc
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_DPB = frozenset("dpb")
+EXACT = 0.99
+COMPACT_MAX_TOKENS = 60  # texts up to this size (names, cells) are also matched with spaces ignored
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    keys: tuple[tuple[str, ...], ...]  # folded token tuples of the name and its aliases
+    levels: bool
+    owner: bool
+    generic: bool
+    shapes: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    entries: tuple[Entry, ...]
+    levels: dict[str, str]  # folded level words → proper ("tinh" → "tỉnh")
+    owners: dict[str, str]  # folded owner committee → proper ("dang uy" → "Đảng ủy")
+    variants: dict[str, frozenset[str]]  # folded token → OCR readings of it
+
+
+@dataclass(frozen=True)
+class AgencyMatch:
+    name: str  # canonical name, with level and owner when printed
+    start: int  # span in the matched text
+    end: int
+    score: float  # 1.0 exact; lower for approximate (OCR) matches
+    generic: bool  # a collective addressee ("Các cơ quan liên quan")
+
+
+Token = tuple[str, int, int]
+
+
+def _tokens(text: str) -> list[Token]:
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(repaired(text))]
+
+
+def _entry(raw: dict) -> Entry:
+    names = [raw["name"], *raw.get("aliases", [])]
+    keys = tuple(dict.fromkeys(tuple(t for t, _, _ in _tokens(nfc(n))) for n in names))
+    shapes = tuple(re.compile(p) for p in raw.get("ocr_shapes", []))
+    return Entry(nfc(raw["name"]), keys, bool(raw.get("levels")), bool(raw.get("owner")),
+                 bool(raw.get("generic")), shapes)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The lexicon of ``ingest/data/agencies.json``, parsed once."""
+    data = json.loads(resources.files("ingest").joinpath("data/agencies.json").read_text("utf-8"))
+    entries = tuple(_entry(raw) for raw in data["agencies"])
+    variants = {k: frozenset(v) for k, v in data["ocr_token_variants"].items()}
+    return Lexicon(entries, {k: nfc(v) for k, v in data["levels"].items()},
+                   {k: nfc(v) for k, v in data["owners"].items()}, variants)
+
+
+@lru_cache(maxsize=200_000)
+def token_similarity(tok: str, ref: str) -> float:
+    """How well an OCR'd folded token ``tok`` reads as the folded token ``ref`` (0..1)."""
+    if tok == ref:
+        return 1.0
+    if tok in lexicon().variants.get(ref, ()):
+        return 0.9
+    if len(tok) > 1 and tok[1:] == ref[1:] and {tok[0], ref[0]} <= _DPB:
+        return 0.9
+    if min(len(tok), len(ref)) <= 2:
+        return 0.5 if tok[0] == ref[0] else 0.0
+    return SequenceMatcher(None, tok, ref).ratio()
+
+
+@lru_cache(maxsize=2048)
+def _matcher(ref: str) -> SequenceMatcher:
+    sm = SequenceMatcher(None)
+    sm.set_seq2(ref)
+    return sm
+
+
+def _compact_ratio(window: str, ref: str) -> float:
+    sm = _matcher(ref)
+    sm.set_seq1(window)
+    if sm.real_quick_ratio() < 0.65 or sm.quick_ratio() < 0.65:
+        return 0.0
+    return sm.ratio()
+
+
+def _threshold(key: tuple[str, ...], cell: bool) -> float:
+    """Least mean similarity an approximate reading of ``key`` needs."""
+    if sum(len(t) for t in key) < 6:
+        return 1.0
+    base = 0.85 if len(key) <= 3 else 0.8 if len(key) <= 5 else 0.75
+    return base - (0.05 if cell else 0.0)
+
+
+def _tokenwise(toks: list[Token], i: int, key: tuple[str, ...]) -> float:
+    """Mean token similarity of ``key`` read at token ``i``; 0 when a token is too far off.
+
+    First and last tokens must be close; keys of six tokens or more tolerate one
+    unreadable inner token of three letters or more.
+    """
+    if i + len(key) > len(toks):
+        return 0.0
+    sims = [token_similarity(toks[i + k][0], ref) for k, ref in enumerate(key)]
+    if sims[0] < 0.6 or sims[-1] < 0.6:
+        return 0.0
+    weak = [k for k, s in enumerate(sims) if s < 0.5]
+    if weak and (len(key) < 6 or len(weak) > 1 or len(key[weak[0]]) < 3):
+        return 0.0
+    if len(key) <= 3 and min(sims) < 0.75:
+        return 0.0
+    return sum(max(s, 0.3) for s in sims) / len(sims)
+
+
+def _best_window(toks: list[Token], i: int, key: tuple[str, ...], mode: int) -> tuple[float, int]:
+    """(score, tokens used) of the best reading of ``key`` starting at token ``i``.
+
+    ``mode``: 0 exact tokens; 1 approximate tokens; 2 also windows whose spaces OCR lost or added.
+    """
+    score, used = _tokenwise(toks, i, key), len(key)
+    if not mode:
+        return (score if score >= EXACT else 0.0), used
+    if score >= EXACT or mode < 2:
+        return score, used
+    ref = "".join(key)
+    if len(ref) < 6 or toks[i][0][0] != ref[0] and not {toks[i][0][0], ref[0]} <= _DPB:
+        return score, used
+    for m in range(max(1, len(key) - 2), len(key) + 2):
+        if i + m > len(toks):
+            break
+        ratio = _compact_ratio("".join(t for t, _, _ in toks[i:i + m]), ref) * (1.0 if m == len(key) else 0.97)
+        if ratio > score:
+            score, used = ratio, m
+    return score, used
+
+
+def _suffix(toks: list[Token], j: int, table: dict[str, str]) -> tuple[str, int]:
+    """A level word or owner committee printed at token ``j``: (proper form, tokens used)."""
+    for folded, proper in table.items():
+        parts = folded.split()
+        if j + len(parts) <= len(toks) and all(
+            token_similarity(toks[j + k][0], p) >= 0.9 for k, p in enumerate(parts)
+        ):
+            return proper, len(parts)
+    return "", 0
+
+
+@lru_cache(maxsize=1)
+def _keys_by_first() -> dict[str, tuple[tuple[Entry, tuple[str, ...]], ...]]:
+    out: dict[str, list[tuple[Entry, tuple[str, ...]]]] = {}
+    for entry in lexicon().entries:
+        for key in entry.keys:
+            out.setdefault(key[0], []).append((entry, key))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=50_000)
+def _compatible(tok: str, fuzzy: bool) -> tuple[tuple[Entry, tuple[str, ...]], ...]:
+    """The (entry, key) pairs whose first token ``tok`` may stand for."""
+    out: list[tuple[Entry, tuple[str, ...]]] = []
+    for first, pairs in _keys_by_first().items():
+        if tok == first or fuzzy and (tok[0] == first[0] or token_similarity(tok, first) >= 0.4):
+            out.extend(pairs)
+    return tuple(out)
+
+
+def _match_at(toks: list[Token], i: int, mode: int, cell: bool) -> AgencyMatch | None:
+    best: tuple[tuple[bool, int, float], Entry, int, float] | None = None
+    for entry, key in _compatible(toks[i][0], mode > 0):
+        score, used = _best_window(toks, i, key, mode)
+        if score < (_threshold(key, cell) if mode else EXACT):
+            continue
+        rank = (score >= EXACT, toks[i + used - 1][2] - toks[i][1], score)
+        if best is None or rank > best[0]:
+            best = (rank, entry, used, score)
+    if best is None:
+        return None
+    _, entry, used, score = best
+    return _finish(toks, i, entry, used, score)
+
+
+def _finish(toks: list[Token], i: int, entry: Entry, used: int, score: float) -> AgencyMatch:
+    j, name = i + used, entry.name
+    if entry.levels:
+        level, n = _suffix(toks, j, lexicon().levels)
+        name, j = (f"{name} {level}", j + n) if n else (name, j)
+    if entry.owner:
+        owner, n = _suffix(toks, j, lexicon().owners)
+        name, j = (f"{name} {owner}", j + n) if n else (name, j)
+    return AgencyMatch(name, toks[i][1], toks[j - 1][2], score, entry.generic)
+
+
+def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) -> list[AgencyMatch]:
+    """Every agency named in ``text``, left to right, without overlaps.
+
+    ``fuzzy`` (default: the text is OCR output) allows approximate matches; ``cell``
+    loosens them further and applies the lexicon's OCR shapes, for table cells.
+    """
+    text = nfc(text)
+    if fuzzy is None:
+        fuzzy = cell or is_ocr_text(text)
+    toks = _tokens(text)
+    mode = 0 if not fuzzy else 2 if cell or len(toks) <= COMPACT_MAX_TOKENS else 1
+    out: list[AgencyMatch] = []
+    i = 0
+    while i < len(toks):
+        m = _match_at(toks, i, mode, cell)
+        if m is None:
+            i += 1
+            continue
+        out.append(m)
+        while i < len(toks) and toks[i][1] < m.end:
+            i += 1
+    if cell:
+        out = _add_shapes(text, out)
+    return out
+
+
+def _add_shapes(text: str, found: list[AgencyMatch]) -> list[AgencyMatch]:
+    rep = repaired(text)
+    extra = list(found)
+    for entry in lexicon().entries:
+        for pattern in entry.shapes:
+            for m in pattern.finditer(rep):
+                if not any(a.start < m.end() and m.start() < a.end for a in extra):
+                    extra.append(AgencyMatch(entry.name, m.start(), m.end(), 0.6, entry.generic))
+    return sorted(extra, key=lambda a: a.start)
+
+
+def find_agencies(text: str) -> list[tuple[str, int, int]]:
+    """(canonical name, start, end) for every agency named in ``text``."""
+    return [(m.name, m.start, m.end) for m in match_agencies(text)]
+
+
+def _clean(name: str) -> str:
+    name = collapse_ws(nfc(name)).strip(" ,.;:-–+*•")
+    name = re.sub(r"\s*-\s*", " - ", name)
+    return name[:1].upper() + name[1:]
+
+
+def canonical_agency(name: str) -> str:
+    """The proper name of an agency as printed ("S& Y té" → "Sở Y tế", "UBND xã" →
+    "Ủy ban nhân dân xã"); unknown names come back cleaned up, never invented."""
+    clean = _clean(name)
+    if not clean:
+        return clean
+    matches = match_agencies(clean)
+    first = _tokens(clean)[:1]
+    if not matches or not first or matches[0].start != first[0][1]:
+        return clean
+    rest = clean[matches[0].end:].strip(" ,;")
+    return f"{matches[0].name} {rest}" if rest else matches[0].name
+
+
+def agency_key(name: str) -> str:
+    """Folded key of an agency for grouping and filtering: same for "Sở Y tế",
+    "so y te", "S& Y té"; "UBND xã" and "Ủy ban nhân dân xã" share one key."""
+    return " ".join(_TOKEN_RE.findall(fold(canonical_agency(name))))
+
+
+def same_agency(a: str, b: str) -> bool:
+    """True when two printed names denote the same agency."""
+    return agency_key(a) == agency_key(b)
