@@ -99,72 +99,90 @@ def token_similarity(tok: str, ref: str) -> float:
     if len(tok) > 1 and tok[1:] == ref[1:] and {tok[0], ref[0]} <= _DPB:
         return 0.9
     if min(len(tok), len(ref)) <= 2:
-        return 0.5 if tok[0] == ref[0] else 0.0
+        if tok[0] != ref[0]:
+            return 0.0
+        return 0.6 if abs(len(tok) - len(ref)) <= 1 else 0.5
     return SequenceMatcher(None, tok, ref).ratio()
-
-
-@lru_cache(maxsize=2048)
-def _matcher(ref: str) -> SequenceMatcher:
-    sm = SequenceMatcher(None)
-    sm.set_seq2(ref)
-    return sm
-
-
-def _compact_ratio(window: str, ref: str) -> float:
-    sm = _matcher(ref)
-    sm.set_seq1(window)
-    if sm.real_quick_ratio() < 0.65 or sm.quick_ratio() < 0.65:
-        return 0.0
-    return sm.ratio()
 
 
 def _threshold(key: tuple[str, ...], cell: bool) -> float:
     """Least mean similarity an approximate reading of ``key`` needs."""
     if sum(len(t) for t in key) < 6:
-        return 1.0
+        return 0.9
     base = 0.85 if len(key) <= 3 else 0.8 if len(key) <= 5 else 0.75
     return base - (0.05 if cell else 0.0)
 
 
-def _tokenwise(toks: list[Token], i: int, key: tuple[str, ...]) -> float:
-    """Mean token similarity of ``key`` read at token ``i``; 0 when a token is too far off.
+Unit = tuple[float, int, int]  # (similarity, key tokens read, letters in them)
+_STEPS = ((1, 1), (2, 1), (3, 1), (1, 2))  # (key tokens, text tokens): OCR may join or split words
 
-    First and last tokens must be close; keys of six tokens or more tolerate one
-    unreadable inner token of three letters or more.
-    """
+
+def _units_direct(toks: list[Token], i: int, key: tuple[str, ...]) -> tuple[list[Unit], int] | None:
     if i + len(key) > len(toks):
-        return 0.0
-    sims = [token_similarity(toks[i + k][0], ref) for k, ref in enumerate(key)]
-    if sims[0] < 0.6 or sims[-1] < 0.6:
-        return 0.0
-    weak = [k for k, s in enumerate(sims) if s < 0.5]
-    if weak and (len(key) < 6 or len(weak) > 1 or len(key[weak[0]]) < 3):
-        return 0.0
-    if len(key) <= 3 and min(sims) < 0.75:
-        return 0.0
-    return sum(max(s, 0.3) for s in sims) / len(sims)
+        return None
+    return [(token_similarity(toks[i + k][0], ref), 1, len(ref)) for k, ref in enumerate(key)], len(key)
 
 
-def _best_window(toks: list[Token], i: int, key: tuple[str, ...], mode: int) -> tuple[float, int]:
+def _units_aligned(toks: list[Token], i: int, key: tuple[str, ...]) -> tuple[list[Unit], int] | None:
+    """Best alignment of ``key`` on the text from token ``i`` when OCR joined or split words."""
+    n, width = len(key), min(len(toks) - i, len(key) + 2)
+    best: dict[tuple[int, int], tuple[float, list[Unit]]] = {(0, 0): (0.0, [])}
+    for a in range(n):
+        for b in range(width):
+            cur = best.get((a, b))
+            if cur is None:
+                continue
+            for da, db in _STEPS:
+                if a + da > n or b + db > width:
+                    continue
+                sim = token_similarity("".join(t for t, _, _ in toks[i + b:i + b + db]), "".join(key[a:a + da]))
+                if max(da, db) > 1 and sim < 0.85:  # joined or split words must read almost exactly
+                    sim = 0.0
+                cand = (cur[0] + sim * da, [*cur[1], (sim, da, sum(len(k) for k in key[a:a + da]))])
+                if cand[0] > best.get((a + da, b + db), (-1.0, []))[0]:
+                    best[(a + da, b + db)] = cand
+    ends = [(v[0], -b, b, v[1]) for (a, b), v in best.items() if a == n]
+    if not ends:
+        return None
+    _, _, used, units = max(ends)
+    return units, used
+
+
+def _score(units: list[Unit], key: tuple[str, ...], cell: bool) -> float:
+    """Mean similarity of an alignment, or 0 when one of its parts is too far off.
+
+    First and last parts must be close; keys of six tokens or more tolerate one
+    unreadable inner token of three letters or more; short keys need every token.
+    """
+    sims = [u[0] for u in units]
+    low = 0.5 if cell else 0.6
+    if sims[0] < low or sims[-1] < low:
+        return 0.0
+    weak = [u for u in units if u[0] < 0.5]
+    if weak and (len(key) < 6 or len(weak) > 1 or weak[0][2] < 3):
+        return 0.0
+    if sum(len(t) for t in key) < 6 and min(sims) < 0.9:
+        return 0.0
+    if len(key) <= 3 and min(sims) < (0.6 if cell else 0.75):
+        return 0.0
+    return sum(max(u[0], 0.3) * u[1] for u in units) / len(key)
+
+
+def _best_window(toks: list[Token], i: int, key: tuple[str, ...], mode: int, cell: bool) -> tuple[float, int]:
     """(score, tokens used) of the best reading of ``key`` starting at token ``i``.
 
-    ``mode``: 0 exact tokens; 1 approximate tokens; 2 also windows whose spaces OCR lost or added.
+    ``mode``: 0 exact tokens; 1 approximate tokens; 2 also words that OCR joined or split.
     """
-    score, used = _tokenwise(toks, i, key), len(key)
+    found = _units_direct(toks, i, key)
+    if found and all(u[0] >= 1.0 for u in found[0]):
+        return 1.0, found[1]
     if not mode:
-        return (score if score >= EXACT else 0.0), used
-    if score >= EXACT or mode < 2:
-        return score, used
-    ref = "".join(key)
-    if len(ref) < 6 or toks[i][0][0] != ref[0] and not {toks[i][0][0], ref[0]} <= _DPB:
-        return score, used
-    for m in range(max(1, len(key) - 2), len(key) + 2):
-        if i + m > len(toks):
-            break
-        ratio = _compact_ratio("".join(t for t, _, _ in toks[i:i + m]), ref) * (1.0 if m == len(key) else 0.97)
-        if ratio > score:
-            score, used = ratio, m
-    return score, used
+        return 0.0, 0
+    if mode == 2:
+        found = _units_aligned(toks, i, key)
+    if not found:
+        return 0.0, 0
+    return _score(found[0], key, cell), found[1]
 
 
 def _suffix(toks: list[Token], j: int, table: dict[str, str]) -> tuple[str, int]:
@@ -200,7 +218,7 @@ def _compatible(tok: str, fuzzy: bool) -> tuple[tuple[Entry, tuple[str, ...]], .
 def _match_at(toks: list[Token], i: int, mode: int, cell: bool) -> AgencyMatch | None:
     best: tuple[tuple[bool, int, float], Entry, int, float] | None = None
     for entry, key in _compatible(toks[i][0], mode > 0):
-        score, used = _best_window(toks, i, key, mode)
+        score, used = _best_window(toks, i, key, mode, cell)
         if score < (_threshold(key, cell) if mode else EXACT):
             continue
         rank = (score >= EXACT, toks[i + used - 1][2] - toks[i][1], score)
@@ -238,7 +256,7 @@ def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) 
     i = 0
     while i < len(toks):
         m = _match_at(toks, i, mode, cell)
-        if m is None:
+        if m is None or _later_is_better(toks, i, m, mode, cell):
             i += 1
             continue
         out.append(m)
@@ -247,6 +265,15 @@ def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) 
     if cell:
         out = _add_shapes(text, out)
     return out
+
+
+def _later_is_better(toks: list[Token], i: int, m: AgencyMatch, mode: int, cell: bool) -> bool:
+    """An approximate match that a closer one starting one token later would cover: OCR junk
+    before a name ("SeY1 S Khoa hoc ...") is left out of it."""
+    if m.score >= EXACT or i + 1 >= len(toks) or toks[i + 1][1] >= m.end:
+        return False
+    later = _match_at(toks, i + 1, mode, cell)
+    return later is not None and later.end >= m.end and later.score > m.score
 
 
 def _add_shapes(text: str, found: list[AgencyMatch]) -> list[AgencyMatch]:
@@ -277,7 +304,7 @@ def canonical_agency(name: str) -> str:
     clean = _clean(name)
     if not clean:
         return clean
-    matches = match_agencies(clean)
+    matches = match_agencies(clean, cell=is_ocr_text(clean))
     first = _tokens(clean)[:1]
     if not matches or not first or matches[0].start != first[0][1]:
         return clean

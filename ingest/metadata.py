@@ -23,6 +23,7 @@ _TYPE_NAMES = {"ke hoach": "Kế hoạch", "chuong trinh hanh dong": "Chương t
 _NUMBER_RE = re.compile(
     r"(?:S[ốoóòô]|S[6obé0&]|\$6)\s*:?\s*(\d{1,4})\s*[-–]\s*([A-Za-z]{1,6})\s*/\s*([A-Za-zĐđ]{1,6})"
 )
+_BLANK_NUMBER_RE = re.compile(r"(?:Kế hoạch|Chương trình hành động|Chương trình)\s+số\s+/\s*[A-ZĐ][A-ZĐa-z\-]+")
 _DATE_RE = re.compile(r"ngay\s*(\d{1,2})?\s*th\w{0,3}ng\s*(\d{1,2})?\s*n\w{0,2}m\s*(\d{4})")
 _PARTIAL_DATE_RE = re.compile(r"ngay\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _BODY_ORGS = [
@@ -111,6 +112,9 @@ def extract_number(text: str, issuer: str | None) -> tuple[str | None, str | Non
             suffix = "ĐU"  # a Đảng ủy signs "ĐU"; OCR reads Đ as P or T
         kind = {"ctr": "CTr", "kh": "KH", "nq": "NQ", "ct": "CT", "qd": "QĐ"}.get(kind.lower(), kind)
         return f"{int(num):02d}-{kind}/{suffix}", m.group(0).strip()
+    blank = _BLANK_NUMBER_RE.search(text)  # "Kèm theo Kế hoạch số        /KH-UBND": number left blank
+    if blank:
+        return None, re.sub(r"\s+", " ", blank.group(0)).strip()
     return None, None
 
 

@@ -290,8 +290,9 @@ class Retriever:
         doc_id = docs[0] if docs and len(docs) == 1 else self.by_id[hits[0].chunk_id].doc_id
         d = self.bundle.documents[doc_id]
         m = d.meta
-        first = min((c for c in self.bundle.chunks if c.doc_id == doc_id), key=lambda c: c.start)
-        cits = self._cite([Hit(first.chunk_id, 1.0)], hits, k)
+        firsts = self._meta_chunks(doc_id)
+        first = self.by_id[firsts[0].chunk_id]
+        cits = self._cite(firsts, hits, k)
         parts = [f"{m.doc_type or 'Văn bản'} " + (f"số {m.number}" if m.number else "không ghi số (để trống)")]
         if m.issuer:
             parts.append(f"do {m.issuer} ban hành")
@@ -301,11 +302,32 @@ class Retriever:
         if m.signer:
             text += f" Người ký: {m.signer}."
         if m.number_raw and m.number_raw != f"Số {m.number}":
-            text += f" (Số hiệu in trong văn bản: “{m.number_raw}”.)"
+            text += f" (In trong văn bản: “{m.number_raw}”.)"
         if m.title:
             text += f" Trích yếu: {m.title}"
         return Answer(question=q.text, answer=text, abstained=False, citations=cits, id=qid, intent="meta",
                       evidence=first.text[:300])
+
+    def _meta_chunks(self, doc_id: str) -> list[Hit]:
+        """Chunks that print the plan's identity: header, the "… ban hành" sentence, signature, blank number."""
+        d = self.bundle.documents[doc_id]
+        rep = self.folded_texts[doc_id]
+        spots = [0]
+        m = re.search(r"(ban hanh|xay dung) (chuong trinh|ke hoach)", rep)
+        if m:
+            spots.append(m.start())
+        if d.meta.signer:
+            spots.append(d.text.rfind(d.meta.signer))
+        if d.meta.number_raw:
+            found = re.search(r"\s*".join(map(re.escape, d.meta.number_raw.split())), d.text)
+            if found:
+                spots.append(found.start())
+        out: list[Hit] = []
+        for at in spots:
+            c = next((c for c in self.bundle.chunks if c.doc_id == doc_id and c.start <= at < c.end), None)
+            if c and all(h.chunk_id != c.chunk_id for h in out):
+                out.append(Hit(c.chunk_id, 1.0))
+        return out
 
     def _person_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
         """"Ai là Bí thư …?": answerable only from a plan's signature block."""
