@@ -7,11 +7,13 @@ same length as the input, so spans index the original), token by token:
 
 * on clean text only exact token matches count ("Phòng Văn hóa- Xã hội" and
   "Phòng Văn hoá - Xã hội" are the same tokens once folded);
-* on OCR text (no diacritics) a token may also match approximately
-  (``difflib`` ratio, OCR variants such as "ty"/"ly"/"ity" for "ủy", Đ read as
-  P or B), and a window may match with its spaces lost or added ("SoYte");
-* in a narrow OCR table cell (``cell=True``) the thresholds are looser and the
-  entries' ``ocr_shapes`` patterns apply ("S& Y té", "S3Y", "SeY1" = Sở Y tế).
+* on OCR text (most words without diacritics) a token may also match approximately
+  (``difflib`` ratio; OCR readings listed in the lexicon, such as "ty"/"ly"/"ity" for
+  "ủy"; Đ read as P or B); in short texts (a name, a cell) words that OCR joined or
+  split are aligned too ("SoYte", "S&Khoahoc", "N&i v,u");
+* in a narrow OCR table cell (``cell=True``) the thresholds are looser, a long name may
+  lose its last word, and the entries' ``ocr_shapes`` patterns apply ("S& Y té", "S3Y",
+  "SeY1" = Sở Y tế).
 
 A name may carry an administrative level ("Trạm Y tế xã", "Công an tỉnh") and,
 for party organs, the committee it belongs to ("Ban Xây dựng Đảng Đảng ủy");
@@ -34,6 +36,7 @@ from ingest.textnorm import collapse_ws, fold, nfc
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _DPB = frozenset("dpb")
 EXACT = 0.99
+TRUNCATED_MIN = 6  # in table cells, names of this many words may be read without their last word
 COMPACT_MAX_TOKENS = 60  # texts up to this size (names, cells) are also matched with spaces ignored
 
 
@@ -62,12 +65,15 @@ class AgencyMatch:
     end: int
     score: float  # 1.0 exact; lower for approximate (OCR) matches
     generic: bool  # a collective addressee ("Các cơ quan liên quan")
+    takes_level: bool = False  # the name may carry an administrative level
+    level: str = ""  # the level printed with it ("xã"), if any
 
 
 Token = tuple[str, int, int]
 
 
 def _tokens(text: str) -> list[Token]:
+    """Folded, OCR-repaired words of ``text`` with their spans (valid in ``text``)."""
     return [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(repaired(text))]
 
 
@@ -123,8 +129,20 @@ def _units_direct(toks: list[Token], i: int, key: tuple[str, ...]) -> tuple[list
     return [(token_similarity(toks[i + k][0], ref), 1, len(ref)) for k, ref in enumerate(key)], len(key)
 
 
+def _opening(toks: list[Token], i: int, key: tuple[str, ...]) -> float:
+    """Best similarity of the first part of ``key`` read at token ``i`` (one word, joined or split)."""
+    best = 0.0
+    for da, db in _STEPS:
+        if da <= len(key) and i + db <= len(toks):
+            sim = token_similarity("".join(t for t, _, _ in toks[i:i + db]), "".join(key[:da]))
+            best = max(best, sim if da == 1 or sim >= 0.85 else 0.0)
+    return best
+
+
 def _units_aligned(toks: list[Token], i: int, key: tuple[str, ...]) -> tuple[list[Unit], int] | None:
     """Best alignment of ``key`` on the text from token ``i`` when OCR joined or split words."""
+    if _opening(toks, i, key) < 0.5:  # no reading can pass _score
+        return None
     n, width = len(key), min(len(toks) - i, len(key) + 2)
     best: dict[tuple[int, int], tuple[float, list[Unit]]] = {(0, 0): (0.0, [])}
     for a in range(n):
@@ -135,8 +153,9 @@ def _units_aligned(toks: list[Token], i: int, key: tuple[str, ...]) -> tuple[lis
             for da, db in _STEPS:
                 if a + da > n or b + db > width:
                     continue
-                sim = token_similarity("".join(t for t, _, _ in toks[i + b:i + b + db]), "".join(key[a:a + da]))
-                if max(da, db) > 1 and sim < 0.85:  # joined or split words must read almost exactly
+                printed = "".join(t for t, _, _ in toks[i + b:i + b + db])
+                sim = token_similarity(printed, "".join(key[a:a + da]))
+                if da > 1 and sim < 0.85:  # one printed word for several: it must read almost exactly
                     sim = 0.0
                 cand = (cur[0] + sim * da, [*cur[1], (sim, da, sum(len(k) for k in key[a:a + da]))])
                 if cand[0] > best.get((a + da, b + db), (-1.0, []))[0]:
@@ -180,9 +199,12 @@ def _best_window(toks: list[Token], i: int, key: tuple[str, ...], mode: int, cel
         return 0.0, 0
     if mode == 2:
         found = _units_aligned(toks, i, key)
-    if not found:
-        return 0.0, 0
-    return _score(found[0], key, cell), found[1]
+    best = (_score(found[0], key, cell), found[1]) if found else (0.0, 0)
+    if cell and len(key) >= TRUNCATED_MIN:  # a narrow cell may lose the last word of a long name
+        cut = _units_aligned(toks, i, key[:-1])
+        if cut:
+            best = max(best, (_score(cut[0], key[:-1], cell) * 0.95, cut[1]))
+    return best
 
 
 def _suffix(toks: list[Token], j: int, table: dict[str, str]) -> tuple[str, int]:
@@ -198,6 +220,7 @@ def _suffix(toks: list[Token], j: int, table: dict[str, str]) -> tuple[str, int]
 
 @lru_cache(maxsize=1)
 def _keys_by_first() -> dict[str, tuple[tuple[Entry, tuple[str, ...]], ...]]:
+    """Every (entry, key) of the lexicon, indexed by the key's first word."""
     out: dict[str, list[tuple[Entry, tuple[str, ...]]]] = {}
     for entry in lexicon().entries:
         for key in entry.keys:
@@ -216,6 +239,7 @@ def _compatible(tok: str, fuzzy: bool) -> tuple[tuple[Entry, tuple[str, ...]], .
 
 
 def _match_at(toks: list[Token], i: int, mode: int, cell: bool) -> AgencyMatch | None:
+    """The best name starting at token ``i``: exact readings first, then the longest, then the closest."""
     best: tuple[tuple[bool, int, float], Entry, int, float] | None = None
     for entry, key in _compatible(toks[i][0], mode > 0):
         score, used = _best_window(toks, i, key, mode, cell)
@@ -231,14 +255,15 @@ def _match_at(toks: list[Token], i: int, mode: int, cell: bool) -> AgencyMatch |
 
 
 def _finish(toks: list[Token], i: int, entry: Entry, used: int, score: float) -> AgencyMatch:
-    j, name = i + used, entry.name
+    """The match of ``entry`` on ``used`` tokens from ``i``, with the level and owner printed after it."""
+    j, name, level = i + used, entry.name, ""
     if entry.levels:
         level, n = _suffix(toks, j, lexicon().levels)
         name, j = (f"{name} {level}", j + n) if n else (name, j)
     if entry.owner:
         owner, n = _suffix(toks, j, lexicon().owners)
         name, j = (f"{name} {owner}", j + n) if n else (name, j)
-    return AgencyMatch(name, toks[i][1], toks[j - 1][2], score, entry.generic)
+    return AgencyMatch(name, toks[i][1], toks[j - 1][2], score, entry.generic, entry.levels, level)
 
 
 def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) -> list[AgencyMatch]:
@@ -277,6 +302,7 @@ def _later_is_better(toks: list[Token], i: int, m: AgencyMatch, mode: int, cell:
 
 
 def _add_shapes(text: str, found: list[AgencyMatch]) -> list[AgencyMatch]:
+    """``found`` plus the names whose OCR shapes appear where nothing was matched."""
     rep = repaired(text)
     extra = list(found)
     for entry in lexicon().entries:
@@ -293,6 +319,7 @@ def find_agencies(text: str) -> list[tuple[str, int, int]]:
 
 
 def _clean(name: str) -> str:
+    """Whitespace collapsed, list punctuation stripped, " - " spaced, first letter capitalised."""
     name = collapse_ws(nfc(name)).strip(" ,.;:-–+*•")
     name = re.sub(r"\s*-\s*", " - ", name)
     return name[:1].upper() + name[1:]
