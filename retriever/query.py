@@ -18,7 +18,7 @@ _INTENT_PATTERNS = [
                r"|phu cap|muc luong|tien luong|muc ho tro bao nhieu|muc chi)\b"),
     ("coordination", r"\b(phoi hop|phoi hop voi|co quan phoi hop|don vi phoi hop)\b"),
     ("lead", r"\b(chu tri|co quan nao|don vi nao|ai chiu trach nhiem|ai phu trach|giao cho ai|ai thuc hien"
-             r"|phong nao|ban nao|chiu trach nhiem chinh|tham muu)\b"),
+             r"|phong nao|(?<!van )ban nao|chiu trach nhiem chinh|tham muu)\b"),
     ("deadline", r"\b(khi nao|thoi han|thoi gian hoan thanh|hoan thanh truoc|truoc ngay|den bao gio|han chot"
                  r"|bao gio|nam nao|thoi gian thuc hien|hoan thanh khi nao)\b"),
     ("target", r"\b(bao nhieu|ty le|chi tieu|dat muc|muc tieu .* dat|tuoi tho|bac si|phan tram)\b"),

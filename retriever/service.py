@@ -14,6 +14,7 @@ from index.lexical import terms
 from index.store import IndexBundle, check_encoder, index_text
 from ingest.metadata import repaired
 from ingest.records import Chunk
+from ingest.targets import BY_KEY
 from ingest.textnorm import collapse_ws, search_tokens
 from retriever.answer import (
     ABSTAIN_TEXT,
@@ -26,7 +27,9 @@ from retriever.answer import (
     overlap_score,
     sentences,
 )
+from retriever.facts import FactIndex, agencies_named, question_indicators, target_label
 from retriever.fusion import Hit
+from retriever.fuzzy import near_any
 from retriever.query import Query, analyse, normalise_number
 from retriever.search import HybridSearcher, HybridSettings
 
@@ -60,6 +63,7 @@ class Retriever:
         self.places = self._doc_places()
         self.folded_texts = {d.doc_id: repaired(d.text) for d in bundle.documents.values()}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.facts = FactIndex({d: doc.text for d, doc in bundle.documents.items()}, *_facts_of(bundle), self.idf)
 
     def _doc_places(self) -> dict[str, str]:
         out = {}
@@ -162,6 +166,9 @@ class Retriever:
             return self._meta_answer(q, hits, docs, k, qid)
         if q.person_title:
             return self._person_answer(q, hits, docs, k, qid)
+        structured = self._structured_answer(q, hits, docs, k, qid)
+        if structured is not None:
+            return structured
         if docs and len(docs) > 1 and (len(q.places) + len(q.numbers)) > 1:
             return self._cross_doc_answer(q, hits, docs, k, qid)
         picks = self._best_windows(q, hits[:5], per_doc=False)
@@ -178,6 +185,175 @@ class Retriever:
         text = f"{lead_in}Theo {citation_header(cits[0])}, mục {chunk.section}: “{collapse_ws(window)}”"
         return Answer(question=q.text, answer=text, abstained=False, citations=cits, id=qid, intent=intent,
                       evidence=window)
+
+    # ---- structured facts: assignments and targets ---------------------------------------------
+    def _structured_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int,
+                           qid: str | None) -> Answer | None:
+        intents = set(q.intents)
+        if "amount" in intents or q.asks_current or q.asks_exact_date:
+            return None  # neither assignments nor targets hold money, the present state or exact dates
+        if intents & {"lead", "coordination", "deadline"}:
+            listed = self._agency_tasks(q, hits, docs, k, qid)
+            if listed is not None:
+                return listed
+            if docs and len(docs) > 1 and len(q.places) + len(q.numbers) > 1:
+                return self._assignments_per_doc(q, hits, docs, k, qid)
+            found = self._assignment_answer(q, hits, docs, k, qid)
+            if found is not None:
+                return found
+        if "target" in intents and question_indicators(q.folded):
+            return self._target_answer(q, hits, docs, k, qid)
+        return None
+
+    def _chunk_at(self, doc_id: str, offset: int) -> Chunk | None:
+        return next((c for c in self.bundle.chunks if c.doc_id == doc_id and c.start <= offset < c.end), None)
+
+    def _chunk_ranks(self, hits: list[Hit]) -> dict[tuple[str, int], int]:
+        ranks: dict[tuple[str, int], int] = {}
+        for rank, h in enumerate(hits[:10]):
+            c = self.by_id[h.chunk_id]
+            for a in self.facts.assignments:
+                if a.doc_id == c.doc_id and c.start <= a.start < c.end:
+                    ranks.setdefault((a.doc_id, a.start), rank)
+        return ranks
+
+    def _best_assignment(self, q: Query, hits: list[Hit], docs: list[str] | None):
+        ranked = self.facts.match_assignments(q.expanded, q.places, docs, self._chunk_ranks(hits),
+                                              rows=_row_labels(q.folded))
+        if not ranked or ranked[0].score < _MIN_ASSIGNMENT_MATCH:
+            return None
+        a = ranked[0].record
+        if q.intents[0] == "deadline" and not a.deadline:
+            return None
+        return a
+
+    def _assignments_per_doc(self, q: Query, hits: list[Hit], docs: list[str], k: int,
+                             qid: str | None) -> Answer | None:
+        """A lead/coordination question about several plans: the best assignment of each."""
+        lines, firsts = [], []
+        for doc_id in docs:
+            a = self._best_assignment(q, hits, [doc_id])
+            if a is None:
+                continue
+            d = self.bundle.documents[doc_id]
+            head = _plan_label(d.meta)
+            lines.append(f"- {head}, mục {' › '.join(a.section_path)}: {_describe_assignment(a)}")
+            c = self._chunk_at(a.doc_id, a.start)
+            if c:
+                firsts.append(Hit(c.chunk_id, 1.0))
+        if not lines:
+            return None
+        cits = self._cite(firsts, hits, max(k, len(firsts)))
+        return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
+                      intent=q.intents[0], evidence=None)
+
+    def _assignment_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int,
+                           qid: str | None) -> Answer | None:
+        a = self._best_assignment(q, hits, docs)
+        if a is None:
+            return None
+        lines = [_describe_assignment(a)]
+        src = self.bundle.documents[a.doc_id]
+        quote = collapse_ws(src.text[a.start:a.end])
+        c = self._chunk_at(a.doc_id, a.start)
+        first = [Hit(c.chunk_id, 1.0)] if c else []
+        cits = self._cite(first, hits, k)
+        header = citation_header(self._citation(0, first[0])) if first else src.meta.doc_type
+        lines.append(f"Nguồn: {header}, mục {' › '.join(a.section_path)}: “{_clip(quote, 420)}”")
+        return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
+                      intent=q.intents[0], evidence=src.text[a.start:a.end])
+
+    def _agency_tasks(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int,
+                      qid: str | None) -> Answer | None:
+        """"Sở Y tế chủ trì những nhiệm vụ nào?": every assignment the named agency leads."""
+        which_plans = re.search(r"\b(nhung|cac) (ke hoach|van ban|chuong trinh)( cap xa)? nao\b", q.folded)
+        if not which_plans and not re.search(
+                r"\b(nhung nhiem vu|nhiem vu nao|nhiem vu gi|nhung viec|viec gi|cac nhiem vu)\b", q.folded):
+            return None
+        agencies = agencies_named(q.text)
+        if not agencies:
+            return None
+        tasks = self.facts.by_agency(agencies[0], docs)
+        if not tasks:
+            return self._abstain(q, qid, f"không có nhiệm vụ nào giao {agencies[0]} chủ trì trong phạm vi hỏi")
+        plans = list(dict.fromkeys(a.doc_id for a in tasks))
+        lines = [f"{agencies[0]} chủ trì {len(tasks)} nhiệm vụ trong {len(plans)} văn bản: " + "; ".join(
+            f"{self.bundle.documents[p].meta.doc_type} của {self.bundle.documents[p].meta.issuer}" for p in plans)]
+        firsts: list[Hit] = []
+        for a in tasks[:12]:
+            d = self.bundle.documents[a.doc_id]
+            lines.append(f"- {_clip(collapse_ws(a.task), 160)} ({d.meta.doc_type} "
+                         f"{'số ' + d.meta.number if d.meta.number else '(chưa ghi số)'}, mục "
+                         f"{' › '.join(a.section_path)}" + (f"; thời hạn: {a.deadline}" if a.deadline else "") + ")")
+            c = self._chunk_at(a.doc_id, a.start)
+            if c:
+                firsts.append(Hit(c.chunk_id, 1.0))
+        if len(tasks) > 12:
+            lines.append(f"… và {len(tasks) - 12} nhiệm vụ khác (xem `kehoach assignments`).")
+        cits = self._cite(firsts, hits, max(k, min(len(firsts), 12)))
+        return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
+                      intent="lead", evidence=None)
+
+    def _target_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int,
+                       qid: str | None) -> Answer | None:
+        targets = self.facts.match_targets(q.folded, docs, q.years)
+        if not targets:
+            return None
+        if not docs:  # no plan named: take the plans of the best passages
+            top_docs = list(dict.fromkeys(self.by_id[h.chunk_id].doc_id for h in hits[:3]))
+            targets = [t for t in targets if t.doc_id == top_docs[0]] or targets
+        quotes = {id(t): self._sentence_around(t.doc_id, t.start, t.end) for t in targets}
+        if not self._target_fits(q, targets, quotes):
+            return None
+        lines, firsts = [], []
+        for doc_id in dict.fromkeys(t.doc_id for t in targets):
+            d = self.bundle.documents[doc_id]
+            for t in _distinct_targets([t for t in targets if t.doc_id == doc_id])[:3]:
+                quote = collapse_ws(quotes[id(t)])
+                head = _plan_label(d.meta)
+                lines.append(f"- {head}: {target_label(t)} {t.value} {t.unit} ({_period(t.period)}); mục "
+                             f"{' › '.join(t.section_path)}: “{_clip(quote, 300)}”")
+                c = self._chunk_at(doc_id, t.start)
+                if c:
+                    firsts.append(Hit(c.chunk_id, 1.0))
+        cits = self._cite(firsts, hits, max(k, len(set(h.chunk_id for h in firsts))))
+        return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
+                      intent="target", evidence=None)
+
+    def _sentence_around(self, doc_id: str, start: int, end: int) -> str:
+        """The sentence(s) of the passage that hold ``[start, end)``, as printed."""
+        c = self._chunk_at(doc_id, start)
+        if c is None:
+            return self.bundle.documents[doc_id].text[start:end]
+        a, b = start - c.start, end - c.start
+        spans = [s for s in sentences(c.text) if s.start < b and a < s.end]
+        lo = min((s.start for s in spans), default=a)
+        hi = max((s.end for s in spans), default=b)
+        if hi - lo > 320 or a - lo > 200:  # a table row, not prose: take the row's own lines
+            lo = c.text.rfind("\n", 0, a) + 1
+            nl = c.text.find("\n", b)
+            hi = len(c.text) if nl < 0 else nl
+        return c.text[lo:hi].strip()
+
+    def _target_fits(self, q: Query, targets: list, quotes: dict[int, str]) -> bool:
+        """The question asks about the indicator itself, not about a task that merely mentions it
+        ("luân phiên bác sĩ …" is not a question about the number of doctors)."""
+        label_words = set()
+        for t in targets:
+            label_words |= set(search_tokens(target_label(t) + " " + BY_KEY[t.indicator].label))
+        question = _DOC_NUMBER_RE.sub(" ", q.expanded)
+        extra = self.facts.topic_words(question, q.places) - label_words - _TOPIC_EXCLUDE
+        if not extra:
+            return True
+        best = 0.0
+        total = sum(self.idf.get(w, 1.0) for w in extra)
+        for t in targets:
+            doc = self.bundle.documents[t.doc_id].text
+            have = set(search_tokens(quotes[id(t)] + " " + doc[max(0, t.start - 200): t.end + 50]))
+            ocr = self.bundle.documents[t.doc_id].meta.ocr
+            best = max(best, sum(self.idf.get(w, 1.0) for w in extra
+                                 if w in have or (ocr and near_any(w, have, min_len=4))) / total)
+        return best >= 0.5
 
     def _cross_doc_answer(self, q: Query, hits: list[Hit], docs: list[str], k: int, qid: str | None) -> Answer:
         """One quoted passage per plan the question names, so plans can be compared."""
@@ -275,7 +451,7 @@ class Retriever:
         have_list = re.findall(r"[a-z0-9]+", rep)
         have = set(have_list)
         total = sum(self.idf.get(t, 1.0) for t in words)
-        uni = sum(self.idf.get(t, 1.0) for t in words if t in have or (ocr and _near_any(t, have))) / total
+        uni = sum(self.idf.get(t, 1.0) for t in words if t in have or (ocr and near_any(t, have))) / total
         pairs = {f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False) if a in words and b in words}
         if ocr or not pairs:
             return uni
@@ -342,30 +518,7 @@ class Retriever:
         return self._abstain(q, qid, "các kế hoạch không nêu người giữ chức vụ này")
 
 
-def _near_any(token: str, vocab: set[str]) -> bool:
-    """An OCR-garbled spelling within one edit of ``token`` (tokens of 3+ letters)."""
-    if len(token) < 3:
-        return token in vocab
-    for v in vocab:
-        if abs(len(v) - len(token)) <= 1 and _edit1(token, v):
-            return True
-    return False
-
-
-def _edit1(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i:] == b[i + 1:]
-
-
-_TARGET_GENERIC = {"dat", "muc", "tieu", "chi", "ty", "le", "tang", "giam", "them", "toi", "thieu", "den", "nam",
+_TARGET_GENERIC = {"cap", "dat", "muc", "tieu", "chi", "ty", "le", "tang", "giam", "them", "toi", "thieu", "den", "nam",
                    "bao", "nhieu", "phan", "dau", "ra", "duoc", "tren", "it", "nhat", "so", "tong", "ve", "moi"}
 _GENERIC = {"co", "quan", "nao", "gi", "bao", "nhieu", "ai", "la", "cua", "o", "trong", "ke", "hoach", "xa", "tinh"}
 _INTENT_TERMS = {
@@ -377,3 +530,64 @@ _INTENT_TERMS = {
 _TOPIC_EXCLUDE = _TARGET_GENERIC | {"dang", "uy", "thuong", "vu", "ngay", "thang", "phai", "vao", "ky", "hien",
                                     "nay", "khi", "nao", "hoan", "thanh", "bat", "tu", "luc"}
 _DOC_NUMBER_RE = re.compile(r"\d{1,4}\s*-?\s*[A-Za-z]{1,4}\s*/\s*[A-Za-zĐđ]{1,6}")
+_MIN_ASSIGNMENT_MATCH = 0.45  # share of the question's topic (IDF mass) an assignment's text must hold
+
+
+def _facts_of(bundle: IndexBundle) -> tuple[list, list]:
+    """Assignments and targets stored with the index, or extracted from its documents."""
+    stored = getattr(bundle, "assignments", None), getattr(bundle, "targets", None)
+    if stored[0] is not None and stored[1] is not None:
+        return list(stored[0]), list(stored[1])
+    from ingest.assignments import extract_assignments
+    from ingest.records import Document
+    from ingest.targets import extract_targets
+
+    assignments, targets = [], []
+    for d in bundle.documents.values():
+        doc = Document(d.doc_id, d.source_file, d.text, d.meta, tuple(d.sections), d.sha256)
+        assignments += extract_assignments(doc)
+        targets += extract_targets(doc)
+    return assignments, targets
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
+
+
+def _period(period: str) -> str:
+    return period if not period[:1].isdigit() or "-" in period else f"đến năm {period}"
+
+
+def _distinct_targets(targets: list) -> list:
+    seen, out = set(), []
+    for t in targets:
+        key = (t.value, t.period)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+def _describe_assignment(a) -> str:
+    lead = ", ".join(a.lead) if a.lead else "không đọc được (bản OCR)"
+    parts = [f"Cơ quan chủ trì: {lead}."]
+    if a.coordinating:
+        parts.append(f"Phối hợp: {'; '.join(a.coordinating)}.")
+    if a.deadline:
+        parts.append(f"Thời hạn: {a.deadline}.")
+    if a.directing:
+        parts.append(f"Cấp ủy chỉ đạo: {', '.join(a.directing)}.")
+    if a.confidence != "high":
+        parts.append(f"(Đọc từ bản OCR, độ tin cậy: {'trung bình' if a.confidence == 'medium' else 'thấp'}.)")
+    parts.append(f"Nhiệm vụ: {_clip(collapse_ws(a.task), 220)}")
+    return " ".join(parts)
+
+
+def _row_labels(folded_question: str) -> tuple[str, ...]:
+    """Table row labels a question names: "(mục 6.1 Phụ lục 02)", "dòng 9"."""
+    return tuple(re.findall(r"\b(?:muc|dong|stt|hang)\s+(\d{1,2}(?:\.\d{1,2})?)\b", folded_question))
+
+
+def _plan_label(m) -> str:
+    """"Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"; a blank number says so."""
+    return f"{m.doc_type} {'số ' + m.number if m.number else '(chưa ghi số)'} của {m.issuer}"

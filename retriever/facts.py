@@ -1,0 +1,133 @@
+"""Structured facts behind the most asked questions: who leads / coordinates / by when (assignments)
+and what value a plan sets for an indicator (targets).  Matching is lexical over folded, OCR-repaired
+text, helped by the hybrid search ranks of the chunks that hold each record."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.agencies import agency_key, find_agencies
+from ingest.assignments import Assignment
+from ingest.metadata import is_ocr_text, repaired
+from ingest.targets import BY_KEY, Target
+from ingest.textnorm import search_tokens
+from retriever.fuzzy import near_any
+
+# question words and assignment vocabulary that say nothing about which task is meant
+_ASK_WORDS = set("""
+co quan nao ai chu tri tham muu phoi hop voi thoi han hoan thanh khi bao gio nam thuc hien giao cho don vi
+nhiem vu viec cua trong theo o xa tinh ke hoach chuong trinh phu luc la gi duoc nhung cac va the do ve muc tieu
+truoc ngay tu den thoi gian chiu trach nhiem chinh ban so sanh khac nhau giong hon kem the nao giai doan tren
+duoi dat chi tieu bao nhieu
+""".split())
+
+# indicator keys by the words a question uses for them (folded)
+_INDICATOR_WORDS: tuple[tuple[str, str], ...] = (
+    (r"tuoi tho", "life_expectancy"),
+    (r"nam song khoe|song khoe manh", "healthy_years"),
+    (r"chieu cao", "height_gain"),
+    (r"tiem chung", "vaccination"),
+    (r"hoat dong the chat|tap the duc", "physical_activity"),
+    (r"kham suc khoe dinh ky|kham sang loc", "free_checkup"),
+    (r"bac s[iy].{0,20}van dan|bac s[iy] ?/ ?van", "doctors_per_10k"),
+    (r"giuong benh", "beds_per_10k"),
+    (r"kham (benh, )?chua benh (bao hiem y te|bhyt)", "clinic_insured_treatment_share"),
+    (r"bao phu (bao hiem y te|bhyt)|bhyt toan dan|bao hiem y te toan dan", "insurance_coverage"),
+    (r"dat chuan quoc gia", "standard_commune_clinics"),
+    (r"nuoc sach", "clean_water"),
+    (r"suy dinh duong|thap coi", "child_stunting"),
+    (r"bao hiem xa hoi", "labour_social_insurance"),
+    (r"chuyen giao", "clinic_handover"),
+    (r"dau tu co so vat chat", "clinic_investment"),
+    (r"bac s[iy]", "doctors_per_commune_clinic"),
+)
+
+
+def question_indicators(folded_question: str) -> list[str]:
+    """Indicator keys a question asks about, most specific first (first match wins per phrase)."""
+    out: list[str] = []
+    for pattern, key in _INDICATOR_WORDS:
+        if re.search(pattern, folded_question) and key not in out:
+            if key == "doctors_per_commune_clinic" and "doctors_per_10k" in out:
+                continue
+            out.append(key)
+    return out
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    record: Assignment | Target
+
+
+class FactIndex:
+    """Assignments and targets of the indexed plans, with their folded source text for matching."""
+
+    def __init__(self, texts: dict[str, str], assignments: list[Assignment], targets: list[Target],
+                 idf: dict[str, float]) -> None:
+        self.assignments = assignments
+        self.targets = targets
+        self.idf = idf
+        self._tokens = [set(search_tokens(a.task + " " + texts[a.doc_id][a.start:a.end])) for a in assignments]
+        self._ocr = [a.form == "ocr_table" or a.confidence != "high" or is_ocr_text(texts[a.doc_id][:3000])
+                     for a in assignments]
+
+    # ---- assignments -------------------------------------------------------------------------
+    def topic_words(self, question: str, places: tuple[str, ...]) -> set[str]:
+        drop = _ASK_WORDS | set(" ".join(places).split())
+        return {t for t in search_tokens(question) if t not in drop and len(t) > 1 and not t.isdigit()}
+
+    def match_assignments(self, question: str, places: tuple[str, ...], docs: list[str] | None,
+                          chunk_rank: dict[tuple[str, int], int], rows: tuple[str, ...] = ()) -> list[Scored]:
+        """Assignments of the scoped plans ranked by how much of the question's topic their text holds
+        (OCR text matches a word within one edit), helped by the search rank of their chunk and by a
+        table row number the question names."""
+        words = self.topic_words(question, places)
+        if not words:
+            return []
+        total = sum(self.idf.get(w, 3.0) for w in words)
+        out = []
+        for a, toks, ocr in zip(self.assignments, self._tokens, self._ocr, strict=True):
+            if docs and a.doc_id not in docs:
+                continue
+            cover = sum(self.idf.get(w, 3.0) for w in words
+                        if w in toks or (ocr and near_any(w, toks, min_len=4))) / total
+            rank = chunk_rank.get((a.doc_id, a.start))
+            bonus = 0.15 / (1 + rank) if rank is not None else 0.0
+            if a.row and a.row in rows:
+                bonus += 0.3
+            out.append(Scored(cover + bonus, a))
+        return sorted(out, key=lambda s: (-s.score, s.record.doc_id, s.record.start))
+
+    def by_agency(self, agency: str, docs: list[str] | None) -> list[Assignment]:
+        """Assignments an agency leads (matching on the folded canonical key)."""
+        key = agency_key(agency)
+        return [a for a in self.assignments if (not docs or a.doc_id in docs)
+                and any(agency_key(x) == key for x in a.lead)]
+
+    # ---- targets -----------------------------------------------------------------------------
+    def match_targets(self, folded_question: str, docs: list[str] | None, years: tuple[str, ...]) -> list[Target]:
+        keys = question_indicators(folded_question)
+        out = []
+        for key in keys[:1]:
+            for t in self.targets:
+                if t.indicator != key or (docs and t.doc_id not in docs):
+                    continue
+                if years and not any(y in t.period for y in years):
+                    continue
+                out.append(t)
+        return out
+
+
+def agencies_named(question: str) -> list[str]:
+    """Canonical agencies a question names ("Sở Y tế chủ trì những nhiệm vụ nào?")."""
+    return [name for name, _, _ in find_agencies(question)]
+
+
+def target_label(t: Target) -> str:
+    return t.label or BY_KEY[t.indicator].label
+
+
+def folded(text: str) -> str:
+    return re.sub(r"\s+", " ", repaired(text))
