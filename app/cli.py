@@ -38,7 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=1000, help="max characters per chunk (default 1000)")
     p.add_argument("--chunk-overlap", type=int, default=150, help="overlap of split chunks (default 150)")
     p.add_argument("--batch-size", type=int, default=32, help="embedding batch size (default 32)")
+    p.add_argument("--incremental", action="store_true",
+                   help="update --index-dir in place: add new plans, replace changed ones (only text the index "
+                        "has not embedded is embedded), keep the rest; paths default to corpus/")
+    p.add_argument("--remove", action="append", default=[], metavar="DOC_ID",
+                   help="remove this plan from --index-dir (doc id = file name without extension; repeatable; "
+                        "implies --incremental)")
     _common(p)
+
+    p = sub.add_parser("bench", help="measure speed, memory and scale against baselines (docs/BENCHMARKS.md)")
+    _bench_cli().add_arguments(p)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?", help="the question (Vietnamese, with or without diacritics)")
@@ -48,14 +57,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="with --batch: write answers here (default: stdout)")
     _common(p)
 
+    p = sub.add_parser("assignments", help="list who leads / coordinates which task, by plan or agency")
+    p.add_argument("--doc", help="plan: doc id, file name, number (07-KH/TU) or place (Mường La)")
+    p.add_argument("--agency", help="lead agency, with or without diacritics (\"Sở Y tế\", \"so y te\")")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    _common(p)
+
+    p = sub.add_parser("targets", help="list the numeric targets (chỉ tiêu) of the plans, comparable across plans")
+    p.add_argument("--indicator", help="indicator key (life_expectancy) or words (\"tuổi thọ\")")
+    p.add_argument("--doc", help="plan: doc id, file name, number or place")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    _common(p)
+
     p = sub.add_parser("serve", help="serve the JSON API and the web UI")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
     _common(p)
 
-    p = sub.add_parser("eval", help="evaluate on the gold questions and print metrics")
+    p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default: evals/gold/gold.jsonl)")
-    p.add_argument("--predictions", type=Path, default=None, help="write per-question predictions (JSONL)")
+    p.add_argument("--suite", choices=["gold", "xquad", "all"], default="gold",
+                   help="gold: plans' gold set with baselines; xquad: XQuAD-vi; all: both (default gold)")
+    p.add_argument("--predictions", type=Path, default=None,
+                   help="write per-question predictions (JSONL; default with --report: predictions.jsonl beside it)")
+    p.add_argument("--report", type=Path, default=None, help="write a readable report: out.md or out.html")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="compare with stored metrics (e.g. evals/baseline.json); exit 1 on a regression")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="absolute drop allowed before a metric counts as regressed (default: the baseline's, 0.02)")
+    p.add_argument("--write-baseline", type=Path, default=None, help="store this run as the new baseline")
+    p.add_argument("--xquad", type=Path, default=None,
+                   help="XQuAD-vi JSON (default: ../shared/external/xquad-vi/xquad.vi.json from the repo root)")
+    p.add_argument("--xquad-index", type=Path, default=Path("var/eval/xquad-index"),
+                   help="where the XQuAD paragraph index is cached (default var/eval/xquad-index)")
+    p.add_argument("--xquad-limit", type=int, default=None, help="ask only the first N XQuAD questions")
+    p.add_argument("--no-baselines", action="store_true", help="gold suite: skip the baseline systems")
+    p.add_argument("--compare-fusion", action="store_true", help="gold suite: also run the other fusion method")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the fusion method")
     p.add_argument("--corpus-dir", type=Path, default=None, help="folder of the gold documents (default corpus/)")
     _common(p)
@@ -93,6 +134,8 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
 
     if args.chunk_size < 200 or not 0 <= args.chunk_overlap < args.chunk_size:
         raise ValueError("--chunk-size must be ≥ 200 and 0 ≤ --chunk-overlap < --chunk-size")
+    if args.incremental or args.remove:
+        return _ingest_incremental(args, s)
     paths = args.paths or [s.corpus_dir]
     t0 = time.perf_counter()
     cs = ChunkSettings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
@@ -105,6 +148,37 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
         print(f"  {d.source_file}: {d.meta.doc_type} {d.meta.number or '(không số)'} · {d.meta.issuer} · "
               f"{d.meta.date} · {len(d.sections)} mục")
     return 0
+
+
+def _ingest_incremental(args: argparse.Namespace, s: Settings) -> int:
+    """``ingest --incremental`` / ``--remove``: update the index in place with the index's own chunking."""
+    from app.runtime import load_encoder
+    from index.store import update_from_paths
+
+    paths = args.paths or ([] if args.remove else [s.corpus_dir])
+    res = update_from_paths(Path(s.index_dir), paths, args.remove, load_encoder(s), batch_size=args.batch_size)
+    print(f"updated {res.bundle.directory}: added {len(res.added)}, changed {len(res.changed)}, removed "
+          f"{len(res.removed)}, unchanged {len(res.unchanged)}; embedded {res.embedded} chunk texts, reused "
+          f"{res.reused}; now {len(res.bundle.chunks)} chunks in {len(res.bundle.documents)} plans "
+          f"({res.seconds['total']:.1f}s)")
+    for name, ids in (("added", res.added), ("changed", res.changed), ("removed", res.removed)):
+        if ids:
+            print(f"  {name}: {', '.join(ids)}")
+    return 0
+
+
+def _bench_cli():
+    """``bench/`` lives in the source tree next to ``app/``; import it even when only the packages are installed."""
+    try:
+        import bench.cli as bench_cli
+    except ModuleNotFoundError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import bench.cli as bench_cli
+    return bench_cli
+
+
+def cmd_bench(args: argparse.Namespace, s: Settings) -> int:
+    return _bench_cli().run(args, s)
 
 
 def cmd_ask(args: argparse.Namespace, s: Settings) -> int:
@@ -177,17 +251,100 @@ def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
-    from app.runtime import load_retriever
-    from evals.runner import default_gold_path, print_report, run_eval
+    """Run the suites, write predictions/report/baseline, and exit 1 when --baseline finds a regression."""
+    from app.runtime import load_encoder, load_retriever
+    from evals.gate import DEFAULT_TOLERANCE, compare, format_gate, load_baseline, write_baseline
+    from evals.report import write_report
+    from evals.runner import prediction_rows, print_run, run_suites, write_predictions
 
-    gold = args.gold or default_gold_path()
-    r = load_retriever(s)
-    report = run_eval(r, gold, Path(s.corpus_dir), predictions=args.predictions)
-    print_report(report)
+    if args.report and args.report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+        raise ValueError(f"--report {args.report}: use a .md or .html file name")
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    tolerance = args.tolerance if args.tolerance is not None else (baseline or {}).get("tolerance", DEFAULT_TOLERANCE)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    encoder = load_encoder(s)
+    retriever = load_retriever(s, encoder=encoder) if args.suite in ("gold", "all") else None
+    run = run_suites(args.suite, encoder, retriever, gold_path=args.gold, corpus_dir=Path(s.corpus_dir),
+                     xquad_path=args.xquad, xquad_index=args.xquad_index, baselines=not args.no_baselines,
+                     compare_fusion=args.compare_fusion, xquad_limit=args.xquad_limit,
+                     progress=not args.no_progress, command="kehoach " + " ".join(sys.argv[1:]))
+    predictions = args.predictions or (args.report.parent / "predictions.jsonl" if args.report else None)
+    if predictions:
+        write_predictions(predictions, prediction_rows(run))
+    result = compare(run, baseline, tolerance) if baseline else None
+    if args.report:
+        for f in write_report(run, args.report, result, str(args.baseline or "")):
+            print(f"wrote {f}", file=sys.stderr)
+    if args.write_baseline:
+        write_baseline(run, args.write_baseline, tolerance)
+        print(f"wrote baseline {args.write_baseline}", file=sys.stderr)
+    print_run(run)
+    if result is not None:
+        print(format_gate(result))
+        return 0 if result.ok else 1
     return 0
 
 
 COMMANDS = {"model": cmd_model, "ingest": cmd_ingest, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
+COMMANDS["bench"] = cmd_bench
+
+
+def _facts(s: Settings):
+    """Assignments and targets of the index, without loading the embedding model."""
+    from index.store import load_index
+    from retriever.facts import FactIndex
+    from retriever.service import _facts_of
+
+    bundle = load_index(Path(s.index_dir))
+    assignments, targets = _facts_of(bundle)
+    return bundle, FactIndex({d: doc.text for d, doc in bundle.documents.items()}, assignments, targets, {})
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out:
+        out.write_text(text, "utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def cmd_assignments(args: argparse.Namespace, s: Settings) -> int:
+    from app.export import ASSIGNMENT_COLUMNS, assignment_rows, to_csv, to_json, to_table
+    from retriever.facts import filter_assignments
+
+    bundle, facts = _facts(s)
+    rows = assignment_rows(filter_assignments(facts, bundle.documents, args.doc, args.agency), bundle.documents)
+    if args.format == "csv":
+        _emit(to_csv(rows, ASSIGNMENT_COLUMNS), args.out)
+    elif args.format == "json":
+        _emit(to_json(rows), args.out)
+    else:
+        cols = ("doc_number", "issuer", "row", "task", "lead", "coordinating", "deadline")
+        _emit(to_table(rows, cols) + f"\n({len(rows)} assignments)", args.out)
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace, s: Settings) -> int:
+    from app.export import TARGET_COLUMNS, target_rows, to_csv, to_json, to_table
+    from retriever.facts import filter_targets
+
+    bundle, facts = _facts(s)
+    rows = target_rows(filter_targets(facts, bundle.documents, args.indicator, args.doc), bundle.documents)
+    if args.format == "csv":
+        _emit(to_csv(rows, TARGET_COLUMNS), args.out)
+    elif args.format == "json":
+        _emit(to_json(rows), args.out)
+    else:
+        cols = ("doc_number", "issuer", "label", "value", "unit", "period", "section")
+        _emit(to_table(rows, cols) + f"\n({len(rows)} targets)", args.out)
+    return 0
+
+
+COMMANDS["assignments"] = cmd_assignments
+COMMANDS["targets"] = cmd_targets
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -131,3 +131,45 @@ def target_label(t: Target) -> str:
 
 def folded(text: str) -> str:
     return re.sub(r"\s+", " ", repaired(text))
+
+
+def filter_assignments(facts: FactIndex, documents: dict, doc: str | None = None,
+                       agency: str | None = None) -> list[Assignment]:
+    """Assignments filtered by plan (doc id, file name or number such as "07-KH/TU") and lead agency."""
+    out = facts.assignments
+    if doc:
+        ids = resolve_docs(documents, doc)
+        out = [a for a in out if a.doc_id in ids]
+    if agency:
+        key = agency_key(agency)
+        out = [a for a in out if any(agency_key(x) == key for x in a.lead)]
+    return out
+
+
+def filter_targets(facts: FactIndex, documents: dict, indicator: str | None = None,
+                   doc: str | None = None) -> list[Target]:
+    """Targets filtered by indicator (key such as "life_expectancy" or words such as "tuổi thọ") and plan."""
+    out = facts.targets
+    if doc:
+        ids = resolve_docs(documents, doc)
+        out = [t for t in out if t.doc_id in ids]
+    if indicator:
+        keys = {indicator} if indicator in BY_KEY else set(question_indicators(folded(indicator)))
+        if not keys:
+            raise ValueError(f"unknown indicator {indicator!r}; use one of: {', '.join(sorted(BY_KEY))}")
+        out = [t for t in out if t.indicator in keys]
+    return out
+
+
+def resolve_docs(documents: dict, ref: str) -> set[str]:
+    """Doc ids matching a doc id, a file name, a document number or a place name; ValueError if none."""
+    from retriever.query import normalise_number
+
+    key = folded(ref).strip()
+    ids = {d for d, doc in documents.items()
+           if ref in (d, doc.source_file)
+           or (doc.meta.number and normalise_number(doc.meta.number) == normalise_number(ref))
+           or (doc.meta.locality and key and key in folded(doc.meta.locality))}
+    if not ids:
+        raise ValueError(f"no indexed plan matches {ref!r}; see `kehoach ask` or GET /api/documents for the list")
+    return ids
