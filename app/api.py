@@ -90,8 +90,9 @@ class AppState:
         return self.retriever
 
     def not_ready_message(self) -> str:
-        return (f"Chưa có chỉ mục văn bản tại {self.settings.index_dir}: hãy chạy `kehoach ingest` để lập chỉ mục "
-                f"rồi thử lại (không cần khởi động lại dịch vụ). Chi tiết: {self.error or 'chưa nạp'}")
+        return (f"Chưa có chỉ mục văn bản tại {self.settings.index_dir}: hãy chạy `kehoach ingest` "
+                "để lập chỉ mục rồi thử lại (không cần khởi động lại dịch vụ). "
+                f"Chi tiết: {self.error or 'chưa nạp'}")
 
 
 def app_state(request: Request) -> AppState:
@@ -134,13 +135,15 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{field} dài quá {ctx.get('max_length', MAX_QUESTION_CHARS)} ký tự"
     if kind == "string_type":
         return f"{field} phải là chuỗi ký tự"
-    if loc and loc[-1] == "k" and (kind.startswith("int_") or kind in ("greater_than_equal", "less_than_equal")):
+    out_of_range = kind in ("greater_than_equal", "less_than_equal")
+    if loc and loc[-1] == "k" and (kind.startswith("int_") or out_of_range):
         return f"{field} phải là số nguyên từ 1 đến {MAX_K}"
     return f"{field}: {err.get('msg')}" if field else str(err.get("msg"))
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
+    errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+              for e in exc.errors()]
     messages = list(dict.fromkeys(_describe(e) for e in exc.errors()))
     detail = "Yêu cầu không hợp lệ: " + "; ".join(messages) + "."
     return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
@@ -155,8 +158,8 @@ def _summary(r: Retriever, d: StoredDocument) -> DocumentSummary:
 
 
 def _detail(r: Retriever, d: StoredDocument) -> DocumentDetail:
-    sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start, end=s.end)
-                for s in d.sections]
+    sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start,
+                           end=s.end) for s in d.sections]
     return DocumentDetail(doc_id=d.doc_id, source_file=d.source_file, sha256=d.sha256,
                           meta=DocumentMeta(**meta_to_json(d.meta)), chunks=len(r.doc_rows.get(d.doc_id, ())),
                           sections=sections, text=d.text)
@@ -218,7 +221,8 @@ def _add_routes(app: FastAPI) -> None:
             return HTMLResponse(ui.error_page("Chưa có chỉ mục", str(exc)), status_code=503)
         d = r.bundle.documents.get(doc_id)
         if d is None:
-            return HTMLResponse(ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail)), status_code=404)
+            page = ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail))
+            return HTMLResponse(page, status_code=404)
         cite = (start, end) if start is not None and end is not None else None
         return HTMLResponse(ui.document_page(d, len(r.doc_rows.get(doc_id, ())), cite, q))
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)]
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=MAX_QUESTION_CHARS)]
 TopK = Annotated[int, Field(ge=1, le=MAX_K, description=f"số đoạn trích dẫn trả về (1–{MAX_K})")]
 
 

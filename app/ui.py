@@ -21,7 +21,7 @@ from index.store import StoredDocument  # noqa: E402
 from ingest.metadata import repaired  # noqa: E402
 from ingest.records import Section  # noqa: E402
 from ingest.textnorm import nfc  # noqa: E402
-from retriever.answer import ABSTAIN_TEXT, STOPWORDS, Answer, Citation  # noqa: E402
+from retriever.answer import Answer, Citation  # noqa: E402
 from retriever.service import Retriever  # noqa: E402
 
 TITLE = "Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW"
@@ -44,26 +44,63 @@ RetrieverGetter = Callable[[], Retriever]
 # ---- text helpers --------------------------------------------------------------------------------------
 _WORD = re.compile(r"[a-z0-9]+")
 _DOC_NUMBER = re.compile(r"\d+\s*-\s*[^\W\d_]+\s*/\s*[^\W\d_]+")
-_SOFT_BREAK = re.compile(r"[ \t]*\n(?![ \t]*(?:\n|[-+*•]\s|\d{1,2}(?:\.\d{1,2})*\s*[.)\-]\s|[IVX]{1,4}\s*[.\-]\s))[ \t]*")
+# a line break inside a paragraph: not before a blank line, a bullet, "1." / "1.2." or "IV." item
+_SOFT_BREAK = re.compile(r"[ \t]*\n(?![ \t]*(?:\n|[-+*•]\s|\d{1,2}(?:\.\d{1,2})*\s*[.)\-]\s"
+                         r"|[IVX]{1,4}\s*[.\-]\s))[ \t]*")
 
 
 def esc(text: str | None) -> str:
     return html.escape(text or "", quote=True)
 
 
-def query_terms(question: str) -> frozenset[str]:
-    """Folded, OCR-repaired topic words of a question (document numbers and question words left out)."""
-    text = _DOC_NUMBER.sub(" ", nfc(question or ""))
-    return frozenset(t for t in _WORD.findall(repaired(text)) if len(t) > 1 and t not in STOPWORDS)
+# question words and plan boilerplate never worth highlighting
+_HL_STOP = frozenset("""
+co quan nao gi bao nhieu the ai la cua o trong ve va cac nhung duoc khong theo cho biet hay nhu sau nay do voi
+tai den tu de mot so khi thi phai can se da dang ke hoach chuong trinh xa tinh phuong huyen
+""".split())
 
 
-def _term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class QueryTerms:
+    """What to highlight: folded words long enough to stand alone, and adjacent word pairs of the question."""
+
+    words: frozenset[str] = frozenset()
+    pairs: frozenset[tuple[str, str]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.pairs)
+
+
+def query_terms(question: str | None) -> QueryTerms:
+    """Folded, OCR-repaired topic words of a question (document numbers and question words left out).
+
+    Syllables of a multi-syllable word of the question ("chủ trì", "Hà Đông") are highlighted only next to
+    each other, so single common syllables ("trì", "động") do not light up the whole passage; a syllable
+    standing alone in the question ("ký") is highlighted on its own.
+    """
+    toks = _WORD.findall(repaired(_DOC_NUMBER.sub(" ", nfc(question or ""))))
+    keep = [t not in _HL_STOP for t in toks]
+    pairs = {(toks[i], toks[i + 1]) for i in range(len(toks) - 1) if keep[i] and keep[i + 1]}
+    alone = {t for i, t in enumerate(toks) if keep[i] and not (i > 0 and keep[i - 1])
+             and not (i + 1 < len(toks) and keep[i + 1]) and (len(t) >= 2)}
+    return QueryTerms(frozenset(alone), frozenset(pairs))
+
+
+def _is_hit(toks: list[str], i: int, terms: QueryTerms) -> bool:
+    t = toks[i]
+    return (t in terms.words or (i > 0 and (toks[i - 1], t) in terms.pairs)
+            or (i + 1 < len(toks) and (t, toks[i + 1]) in terms.pairs))
+
+
+def _term_spans(text: str, terms: QueryTerms) -> list[tuple[int, int]]:
     folded = repaired(text)
     if not terms or len(folded) != len(text):
         return []
+    found = list(_WORD.finditer(folded))
+    toks = [m.group(0) for m in found]
     spans: list[tuple[int, int]] = []
-    for m in _WORD.finditer(folded):
-        if m.group(0) not in terms:
+    for i, m in enumerate(found):
+        if not _is_hit(toks, i, terms):
             continue
         if spans and not text[spans[-1][1]:m.start()].strip():
             spans[-1] = (spans[-1][0], m.end())  # join neighbouring words into one mark
@@ -72,7 +109,7 @@ def _term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def highlight(text: str, terms: frozenset[str]) -> str:
+def highlight(text: str, terms: QueryTerms) -> str:
     """HTML-escaped ``text`` with the question's words wrapped in <mark> (matched accent-insensitively)."""
     out, pos = [], 0
     for a, b in _term_spans(text, terms):
@@ -106,7 +143,8 @@ def reference(c: Citation) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def doc_link(doc_id: str, start: int | None = None, end: int | None = None, question: str | None = None) -> str:
+def doc_link(doc_id: str, start: int | None = None, end: int | None = None,
+             question: str | None = None) -> str:
     """Relative link to the HTML reader (works when the app is served under a path prefix)."""
     params = {k: v for k, v in (("start", start), ("end", end), ("q", question)) if v not in (None, "")}
     query = f"?{urlencode(params)}" if params else ""
@@ -184,20 +222,43 @@ def copy_text(turn: Turn) -> str:
         ref = reference(c)
         if ref not in refs:
             refs.append(ref)
-    numbered = [f"{i}. {ref}" + ("" if ref.endswith(("…", ".")) else ".") for i, ref in enumerate(refs, start=1)]
+    numbered = [f"{i}. {ref}" + ("" if ref.endswith(("…", ".")) else ".")
+                for i, ref in enumerate(refs, start=1)]
     lines = [turn.answer, "", "Nguồn trích dẫn:", *numbered]
     return "\n".join(lines)
 
 
 # ---- HTML: answer and citation cards ------------------------------------------------------------------
+# "… Phối hợp: …" starts a new field of a composed answer (never inside the quoted passage)
+_FIELDS = ("Phối hợp", "Thời hạn", "Nhiệm vụ", "Người ký", "Trích yếu", "Chỉ tiêu", "Kết quả")
+_FIELD_SPLIT = re.compile(rf"(?<=[.;…])\s+(?=(?:{'|'.join(_FIELDS)}):\s)")
+_LABEL = re.compile(r"^([^\W\d_][^:“\"\n\d]{0,29}):\s+(.*)$", re.S)
+
+
+def answer_lines(text: str) -> list[str]:
+    """The answer split into its lines and "Label: value" fields, the quoted passage left whole."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        head, sep, quote = line.partition("“")
+        parts = _FIELD_SPLIT.split(head)
+        parts[-1] += sep + quote
+        out += [p.strip() for p in parts if p.strip()]
+    return out
+
+
 def _answer_body(text: str) -> str:
-    m = re.match(r"^(Cơ quan chủ trì: .+?\.) (Theo .+)$", text, re.S)
-    if m:
-        return f'<p class="kh-lead">{esc(m.group(1))}</p><p>{esc(m.group(2))}</p>'
-    return f"<p>{esc(text)}</p>"
+    rows = []
+    for line in answer_lines(text):
+        bullet = line.startswith("- ")
+        line = line[2:] if bullet else line
+        m = _LABEL.match(line)
+        label = m is not None and m.group(1)[0].isupper()
+        inner = f"<strong>{esc(m.group(1))}:</strong> {esc(m.group(2))}" if m and label else esc(line)
+        rows.append(f'<p class="{"kh-line kh-bullet" if bullet else "kh-line"}">{inner}</p>')
+    return "".join(rows)
 
 
-def citation_card(c: Citation, terms: frozenset[str], question: str, ocr: bool) -> str:
+def citation_card(c: Citation, terms: QueryTerms, question: str, ocr: bool) -> str:
     meta = " · ".join(esc(x) for x in (c.issuer, c.date) if x)
     ocr_note = ('<span class="kh-badge" title="Văn bản scan được nhận dạng chữ tự động; chữ có thể sai dấu">'
                 "Bản scan (OCR)</span>") if ocr else ""
@@ -240,7 +301,8 @@ def render_history(turns: Sequence[Turn]) -> str:
         items.append(f'<details class="kh-past"><summary>{esc(t.question)}</summary>'
                      f'<div class="kh-a">{_answer_body(t.answer)}</div>'
                      + (f'<ol class="kh-refs">{refs}</ol>' if refs else "") + "</details>")
-    return f'<div class="kh-history"><h3>Các câu hỏi trước trong phiên ({len(turns)})</h3>{"".join(items)}</div>'
+    head = f"<h3>Các câu hỏi trước trong phiên ({len(turns)})</h3>"
+    return f'<div class="kh-history">{head}{"".join(items)}</div>'
 
 
 def placeholder_html() -> str:
@@ -266,7 +328,7 @@ def section_tree_html(doc_id: str, sections: Sequence[Section], href_prefix: str
 
 
 def document_text_html(doc: StoredDocument, cite: tuple[int, int] | None = None,
-                       terms: frozenset[str] = frozenset()) -> str:
+                       terms: QueryTerms | None = None) -> str:
     """The full text with an anchor at every section start and the cited span in <mark id="c-START">."""
     text = doc.text
     if cite and not 0 <= cite[0] < cite[1] <= len(text):
@@ -282,7 +344,8 @@ def document_text_html(doc: StoredDocument, cite: tuple[int, int] | None = None,
         out.append(anchors.get(a, ""))
         if cite and a == cite[0]:
             out.append(f'<mark class="kh-cite" id="c-{cite[0]}">')
-        out.append(highlight(text[a:b], terms) if cite and cite[0] <= a < cite[1] else esc(text[a:b]))
+        inside = cite is not None and terms is not None and cite[0] <= a < cite[1]
+        out.append(highlight(text[a:b], terms) if inside else esc(text[a:b]))
     if cite and cite[1] == len(text):
         out.append("</mark>")
     return f'<div class="kh-doctext">{"".join(out)}</div>'
@@ -293,8 +356,8 @@ def document_header_html(doc: StoredDocument, chunks: int, link: bool = True) ->
     rows = [("Cơ quan ban hành", m.issuer), ("Địa bàn", m.locality), ("Ngày", m.date), ("Người ký", m.signer),
             ("Tệp gốc", doc.source_file), ("Số mục / đoạn", f"{len(doc.sections)} / {chunks}")]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)
-    ocr = ('<p class="kh-ocr-note">Bản scan được nhận dạng chữ tự động (OCR): chữ trong văn bản có thể sai dấu; '
-           "đối chiếu bản gốc khi trích dẫn.</p>") if m.ocr else ""
+    ocr = ('<p class="kh-ocr-note">Bản scan được nhận dạng chữ tự động (OCR): chữ trong văn bản có thể '
+           "sai dấu; đối chiếu bản gốc khi trích dẫn.</p>") if m.ocr else ""
     open_link = (f'<a class="kh-open" href="{esc(doc_link(doc.doc_id))}" target="_blank" rel="noopener">'
                  "Mở toàn văn trong thẻ mới ↗</a>") if link else ""
     return (f'<header class="kh-dochead"><h2>{esc(doc_title(m.doc_type, m.number))}</h2>'
@@ -307,9 +370,10 @@ def reader_html(doc: StoredDocument, chunks: int) -> str:
             f"{section_tree_html(doc.doc_id, doc.sections)}{document_text_html(doc)}</div></div>")
 
 
-def document_page(doc: StoredDocument, chunks: int, cite: tuple[int, int] | None, question: str | None) -> str:
+def document_page(doc: StoredDocument, chunks: int, cite: tuple[int, int] | None,
+                  question: str | None) -> str:
     """Standalone page for ``/doc/{doc_id}``: opened from a citation card, scrolled to the cited span."""
-    terms = query_terms(question) if question else frozenset()
+    terms = query_terms(question)
     title = doc_title(doc.meta.doc_type, doc.meta.number)
     jump = (f'<p class="kh-jump"><a href="#c-{cite[0]}">Đến đoạn được trích dẫn ↓</a></p>'
             if cite else "")
@@ -334,8 +398,9 @@ def error_page(status_text: str, message: str) -> str:
 def ui_theme() -> gr.themes.Base:
     """System fonts only (the app runs offline; they carry the Vietnamese diacritics)."""
     fonts = ("Segoe UI", "Roboto", "Noto Sans", "Liberation Sans", "DejaVu Sans", "Arial", "sans-serif")
+    mono = ("Consolas", "Liberation Mono", "Noto Sans Mono", "monospace")
     return gr.themes.Soft(primary_hue="red", secondary_hue="slate", neutral_hue="slate", font=fonts,
-                          font_mono=("DejaVu Sans Mono", "Consolas", "monospace"))
+                          font_mono=mono)
 
 
 @dataclass
@@ -372,20 +437,24 @@ def _ocr_docs(r: Retriever) -> set[str]:
 def _chat_tab(get_retriever: RetrieverGetter) -> _Chat:
     turns = gr.State([])
     with gr.Row(equal_height=True, elem_id="kh-askrow"):
-        question = gr.Textbox(show_label=False, placeholder="Nhập câu hỏi, có dấu hoặc không dấu…", lines=1,
-                              max_lines=4, max_length=MAX_CHARS, scale=8, autofocus=True, elem_id="kh-question")
+        question = gr.Textbox(show_label=False, placeholder="Nhập câu hỏi, có dấu hoặc không dấu…",
+                              lines=1, max_lines=4, max_length=MAX_CHARS, scale=8, autofocus=True,
+                              elem_id="kh-question")
         ask = gr.Button("Hỏi", variant="primary", scale=1, min_width=110, elem_id="kh-ask")
     with gr.Row(elem_id="kh-chips"):
         chips = [gr.Button(q, size="sm", scale=0, elem_classes="kh-chip") for q in EXAMPLES]
     with gr.Accordion("Bộ lọc phạm vi (văn bản, địa phương, loại văn bản)", open=False, elem_id="kh-filters"):
         with gr.Row():
             f_doc = gr.Dropdown([("Tất cả văn bản", ALL)], value=ALL, label="Văn bản", elem_id="kh-f-doc")
-            f_loc = gr.Dropdown([("Tất cả địa phương", ALL)], value=ALL, label="Địa phương", elem_id="kh-f-loc")
-            f_type = gr.Dropdown([("Tất cả loại", ALL)], value=ALL, label="Loại văn bản", elem_id="kh-f-type")
+            f_loc = gr.Dropdown([("Tất cả địa phương", ALL)], value=ALL, label="Địa phương",
+                                elem_id="kh-f-loc")
+            f_type = gr.Dropdown([("Tất cả loại", ALL)], value=ALL, label="Loại văn bản",
+                                 elem_id="kh-f-type")
     answer = gr.HTML(placeholder_html(), elem_id="kh-answer-panel")
     with gr.Row(elem_id="kh-actions"):
-        copy_btn = gr.Button("Sao chép câu trả lời kèm trích dẫn", size="sm", scale=0, elem_id="kh-copy")
-        clear_btn = gr.Button("Xóa lịch sử phiên", size="sm", scale=0, elem_id="kh-clear")
+        copy_btn = gr.Button("Sao chép câu trả lời kèm trích dẫn", size="sm", scale=0, min_width=300,
+                             elem_id="kh-copy")
+        clear_btn = gr.Button("Xóa lịch sử phiên", size="sm", scale=0, min_width=160, elem_id="kh-clear")
     copy_box = gr.Textbox(label="Nội dung để dán vào văn bản (đã chép vào bộ nhớ tạm)", lines=6, max_lines=14,
                           buttons=["copy"], visible=False, interactive=False, elem_id="kh-copy-text")
     history = gr.HTML("", elem_id="kh-history-panel")
@@ -401,7 +470,8 @@ def _chat_tab(get_retriever: RetrieverGetter) -> _Chat:
             return notice_html(str(exc)), gr.skip(), gr.skip(), gr.update(visible=False)
         turn = ask_turn(r, q[:MAX_CHARS], Filters(doc, loc, typ))
         now = [turn, *past]
-        return render_turn(turn, _ocr_docs(r)), render_history(now[1:]), now, gr.update(value="", visible=False)
+        hidden = gr.update(value="", visible=False)
+        return render_turn(turn, _ocr_docs(r)), render_history(now[1:]), now, hidden
 
     def on_copy(past: list[Turn]) -> dict:
         if not past:
@@ -430,7 +500,8 @@ def _docs_tab(get_retriever: RetrieverGetter) -> _Docs:
                 "và toàn văn.", elem_id="kh-docs-intro")
     table = gr.Dataframe(headers=["Số hiệu", "Loại văn bản", "Cơ quan ban hành", "Ngày", "Số mục", "Số đoạn"],
                          datatype=["str", "str", "str", "str", "number", "number"], interactive=False,
-                         wrap=True, elem_id="kh-doc-table", column_widths=["14%", "18%", "34%", "12%", "10%", "12%"])
+                         wrap=True, elem_id="kh-doc-table",
+                         column_widths=["14%", "18%", "34%", "12%", "10%", "12%"])
     pick = gr.Dropdown([], label="Đọc văn bản", elem_id="kh-doc-pick")
     reader = gr.HTML('<div class="kh-empty">Chọn một văn bản để đọc.</div>', elem_id="kh-reader-panel")
 
@@ -466,18 +537,34 @@ def briefing_tab(get_retriever: RetrieverGetter) -> None:
     return None
 
 
+def header_html(status: str = "Đang tải…", ready: bool | None = None) -> str:
+    """Title, subtitle and a status line (``data-ready`` is "1" once the page's load event has run)."""
+    flag = "" if ready is None else f' data-ready="{int(ready)}"'
+    cls = "kh-status" if ready is not False else "kh-status kh-status-error"
+    return (f'<div class="kh-header"><h1>{esc(TITLE)}</h1><p>{esc(SUBTITLE)}</p>'
+            f'<div class="{cls}"{flag}>{esc(status)}</div></div>')
+
+
+def status_text(r: Retriever) -> str:
+    """What the answers are drawn from: "Đã lập chỉ mục 5 văn bản · 218 đoạn · cập nhật 23/11/2025"."""
+    created = str(r.bundle.manifest.get("created", ""))[:10]
+    day = "/".join(reversed(created.split("-"))) if created else ""
+    text = f"Đã lập chỉ mục {len(r.bundle.documents)} văn bản · {len(r.bundle.chunks)} đoạn"
+    return text + (f" · cập nhật {day}" if day else "")
+
+
 def _on_load(get_retriever: RetrieverGetter) -> Callable[[], tuple]:
     def load() -> tuple:
         try:
             r = get_retriever()
         except RuntimeError as exc:
-            gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return header_html(str(exc), False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         docs = list(r.bundle.documents.values())
         doc_choices = [_doc_choice(d) for d in docs]
         locs = sorted({d.meta.locality for d in docs if d.meta.locality})
         types = sorted({d.meta.doc_type for d in docs if d.meta.doc_type})
-        return (gr.update(choices=[("Tất cả văn bản", ALL), *doc_choices], value=ALL),
+        return (header_html(status_text(r), True),
+                gr.update(choices=[("Tất cả văn bản", ALL), *doc_choices], value=ALL),
                 gr.update(choices=[("Tất cả địa phương", ALL), *[(x, x) for x in locs]], value=ALL),
                 gr.update(choices=[("Tất cả loại", ALL), *[(x, x) for x in types]], value=ALL),
                 _table_rows(r), gr.update(choices=doc_choices, value=None))
@@ -487,17 +574,17 @@ def _on_load(get_retriever: RetrieverGetter) -> Callable[[], tuple]:
 def build_ui(get_retriever: RetrieverGetter) -> gr.Blocks:
     """The Blocks app; ``get_retriever()`` returns the loaded retriever or raises RuntimeError (no index)."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.HTML(f'<div class="kh-header"><h1>{esc(TITLE)}</h1><p>{esc(SUBTITLE)}</p></div>', elem_id="kh-top")
+        header = gr.HTML(header_html(), elem_id="kh-top")
         with gr.Tabs(elem_id="kh-tabs"):
             with gr.Tab("Hỏi đáp", id="chat", elem_id="kh-tab-chat"):
                 chat = _chat_tab(get_retriever)
             with gr.Tab("Văn bản", id="documents", elem_id="kh-tab-docs"):
                 docs = _docs_tab(get_retriever)
             briefing_tab(get_retriever)
-        gr.HTML('<div class="kh-footer">Câu trả lời được trích nguyên văn từ văn bản; hãy đối chiếu văn bản gốc '
-                'trước khi sử dụng. <a href="docs" target="_blank" rel="noopener">Tài liệu API</a></div>')
-        demo.load(_on_load(get_retriever), None, [chat.f_doc, chat.f_loc, chat.f_type, docs.table, docs.pick],
-                  api_visibility="private")
+        gr.HTML('<div class="kh-footer">Câu trả lời được trích nguyên văn từ văn bản; hãy đối chiếu văn bản '
+                'gốc trước khi sử dụng. <a href="docs" target="_blank" rel="noopener">Tài liệu API</a></div>')
+        loaded = [header, chat.f_doc, chat.f_loc, chat.f_type, docs.table, docs.pick]
+        demo.load(_on_load(get_retriever), None, loaded, api_visibility="private")
     return demo
 
 
@@ -507,6 +594,12 @@ UI_CSS = """
 .kh-header { padding: 6px 2px 2px; }
 .kh-header h1 { font-size: 1.65rem; line-height: 1.25; margin: 0 0 4px; color: var(--primary-700, #b91c1c); }
 .kh-header p { margin: 0; color: var(--body-text-color-subdued, #475569); font-size: 0.95rem; }
+.kh-status { font-size: 0.82rem; color: var(--body-text-color-subdued, #64748b); margin-top: 6px; }
+.kh-status-error { color: #b45309; font-size: 0.95rem; font-weight: 600; }
+#kh-ask { background: #b91c1c !important; color: #fff !important; border: none !important;
+  font-size: 1.05rem; }
+#kh-ask:hover { background: #991b1b !important; }
+#kh-doc-table, #kh-doc-table * { font-family: var(--font) !important; }
 #kh-chips { gap: 8px; flex-wrap: wrap; }
 #kh-chips .kh-chip { flex: 0 1 auto !important; min-width: 0 !important; white-space: normal;
   text-align: left; border-radius: 999px; font-weight: 400; }
@@ -519,7 +612,9 @@ UI_CSS = """
 .kh-q span { display: inline-block; font-weight: 600; margin-right: 8px; text-transform: uppercase;
   font-size: 0.75rem; letter-spacing: .04em; }
 .kh-a p { margin: 0 0 6px; font-size: 1.05rem; line-height: 1.6; overflow-wrap: anywhere; }
-.kh-a p.kh-lead { font-weight: 700; }
+.kh-a p.kh-bullet { padding-left: 18px; position: relative; }
+.kh-a p.kh-bullet::before { content: "•"; position: absolute; left: 4px; }
+.kh-a strong { font-weight: 700; }
 .kh-scope { margin-top: 8px; font-size: 0.85rem; color: var(--body-text-color-subdued, #475569); }
 .kh-sources-title { font-size: 1.05rem; margin: 18px 0 8px; }
 .kh-sources { display: flex; flex-direction: column; gap: 10px; }
@@ -556,7 +651,8 @@ mark.kh-hl { background: #fde68a; color: #111827; padding: 0 1px; border-radius:
   font-size: 0.9rem; }
 .kh-dochead dt { font-weight: 600; }
 .kh-dochead dd { margin: 0; }
-.kh-ocr-note { font-size: 0.85rem; background: #fef3c7; color: #92400e; padding: 6px 10px; border-radius: 6px; }
+.kh-ocr-note { font-size: 0.85rem; background: #fef3c7; color: #92400e; padding: 6px 10px;
+  border-radius: 6px; }
 .kh-readgrid { display: grid; grid-template-columns: minmax(220px, 300px) 1fr; gap: 16px; margin-top: 10px; }
 .kh-tree { max-height: 70vh; overflow: auto; font-size: 0.85rem; border-right: 1px solid
   var(--border-color-primary, #e2e8f0); padding-right: 8px; }
@@ -570,15 +666,16 @@ mark.kh-hl { background: #fde68a; color: #111827; padding: 0 1px; border-radius:
 .kh-tree .kh-lvl-3 { padding-left: 36px; }
 .kh-doctext { max-height: 70vh; overflow: auto; white-space: pre-wrap; line-height: 1.6; font-size: 0.95rem;
   overflow-wrap: anywhere; padding-right: 6px; }
-mark.kh-cite { background: #dbeafe; color: inherit; outline: 2px solid #93c5fd; border-radius: 2px; }
+mark.kh-cite { background: #dbeafe; color: inherit; box-shadow: 0 0 0 2px #93c5fd; border-radius: 2px;
+  scroll-margin-top: 96px; -webkit-box-decoration-break: clone; box-decoration-break: clone; }
 .kh-anchor { scroll-margin-top: 12px; }
 @media (max-width: 720px) { .kh-readgrid { grid-template-columns: 1fr; } .kh-tree { max-height: 30vh;
   border-right: none; } }
 """
 
 PAGE_CSS = """
-body.kh-page { margin: 0; font-family: "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial,
-  sans-serif; color: #0f172a; background: #f8fafc; }
+body.kh-page { margin: 0; font-family: "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans",
+  Arial, sans-serif; color: #0f172a; background: #f8fafc; }
 .kh-page .kh-reader { max-width: 1180px; margin: 0 auto; padding: 16px 20px 40px; background: #fff; }
 .kh-page .kh-doctext, .kh-page .kh-tree { max-height: none; }
 .kh-page .kh-tree { position: sticky; top: 0; align-self: start; max-height: 100vh; }

@@ -1,0 +1,264 @@
+"""HTTP API against the real index and model (fixtures from conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import create_app
+from app.settings import Settings
+from retriever.service import Retriever
+
+CITATION_KEYS = {"rank", "chunk_id", "doc_id", "doc_number", "doc_type", "issuer", "date", "source_file",
+                 "section", "text", "score"}
+DIEN_BIEN = "Tỉnh Điện Biên phấn đấu tuổi thọ trung bình đến năm 2030 là bao nhiêu?"
+ACCENT_FREE = "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong"
+UNANSWERABLE = "Tỉnh Lào Cai giao cơ quan nào chủ trì?"
+DIEN_BIEN_DOC = "002_2e9b76a3db659b23"
+
+
+@pytest.fixture(scope="module")
+def client(retriever: Retriever, settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings.model_copy(update={"index_dir": retriever.bundle.directory}),
+                     retriever=retriever)
+    with TestClient(app) as c:
+        yield c
+
+
+def _ask(client: TestClient, question: str, k: int | None = None) -> dict:
+    body: dict = {"question": question} if k is None else {"question": question, "k": k}
+    r = client.post("/api/ask", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+# ---- /api/ask ----------------------------------------------------------------------------------------
+def test_ask_returns_contract_with_cited_plan(client: TestClient) -> None:
+    out = _ask(client, DIEN_BIEN)
+    assert set(out) == {"question", "answer", "abstained", "citations"}
+    assert out["abstained"] is False
+    assert out["answer"].strip()
+    assert 1 <= len(out["citations"]) <= 5
+    assert [c["rank"] for c in out["citations"]] == list(range(1, len(out["citations"]) + 1))
+    for c in out["citations"]:
+        assert set(c) == CITATION_KEYS
+        assert isinstance(c["score"], float)
+    top = out["citations"][0]
+    assert top["doc_number"] == "07-KH/TU"
+    assert top["issuer"] == "Ban Thường vụ Tỉnh ủy Điện Biên"
+    assert top["text"] and top["section"]
+
+
+def test_ask_respects_k(client: TestClient) -> None:
+    assert len(_ask(client, DIEN_BIEN, k=2)["citations"]) == 2
+
+
+def test_ask_accent_free_question(client: TestClient) -> None:
+    out = _ask(client, ACCENT_FREE)
+    assert out["abstained"] is False
+    assert out["citations"][0]["doc_number"] == "10-CTr/ĐU"
+
+
+def test_ask_unanswerable_abstains_without_citations(client: TestClient) -> None:
+    out = _ask(client, UNANSWERABLE)
+    assert out["abstained"] is True
+    assert out["citations"] == []
+    assert out["answer"].startswith("Không tìm thấy")
+
+
+def test_ask_accepts_1000_chars_after_strip(client: TestClient) -> None:
+    question = "  " + ("Điện Biên " * 100)[:1000] + "  "
+    assert len(question.strip()) <= 1000
+    assert "abstained" in _ask(client, question)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"question": ""}, "không được để trống"),
+        ({"question": "   \n "}, "không được để trống"),
+        ({"question": "a" * 1001}, "1000"),
+        ({"question": "Ai ký?", "k": 0}, "từ 1 đến 50"),
+        ({"question": "Ai ký?", "k": 51}, "từ 1 đến 50"),
+        ({"question": "Ai ký?", "k": "năm"}, "từ 1 đến 50"),
+        ({"k": 5}, "thiếu câu hỏi"),
+        (None, "thiếu nội dung"),
+    ],
+    ids=["empty", "blank", "1001-chars", "k0", "k51", "k-text", "no-question", "no-body"],
+)
+def test_ask_validation_errors_are_readable(client: TestClient, body: dict | None, needle: str) -> None:
+    r = client.post("/api/ask", json=body) if body is not None else client.post("/api/ask")
+    assert r.status_code == 422
+    out = r.json()
+    assert isinstance(out["detail"], str) and out["detail"].startswith("Yêu cầu không hợp lệ")
+    assert needle in out["detail"]
+    assert out["errors"] and all({"loc", "type", "msg"} <= set(e) for e in out["errors"])
+
+
+def test_ask_invalid_json(client: TestClient) -> None:
+    r = client.post("/api/ask", content=b"{question", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert "JSON" in r.json()["detail"]
+
+
+# ---- /api/search -------------------------------------------------------------------------------------
+def test_search_returns_ranked_hits(client: TestClient) -> None:
+    r = client.get("/api/search", params={"q": "ngày sức khỏe toàn dân", "k": 3})
+    assert r.status_code == 200
+    out = r.json()
+    assert out["query"] == "ngày sức khỏe toàn dân"
+    assert len(out["hits"]) == 3
+    assert [h["rank"] for h in out["hits"]] == [1, 2, 3]
+    assert set(out["hits"][0]) == {"rank", "chunk_id", "doc_id", "doc_number", "section", "text", "score"}
+
+
+@pytest.mark.parametrize("params", [{"q": ""}, {"q": "  "}, {"q": "x" * 1001}, {"q": "y tế", "k": 0},
+                                    {"q": "y tế", "k": 51}, {}])
+def test_search_validation(client: TestClient, params: dict) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("Yêu cầu không hợp lệ")
+
+
+# ---- /api/documents ------------------------------------------------------------------------------------
+def test_documents_list(client: TestClient) -> None:
+    r = client.get("/api/documents")
+    assert r.status_code == 200
+    docs = r.json()
+    assert len(docs) == 5
+    numbers = [d["number"] for d in docs]
+    assert sorted(n for n in numbers if n) == ["07-KH/TU", "10-CTr/ĐU", "12-CTr/ĐU"]
+    assert numbers.count(None) == 2
+    keys = {"doc_id", "source_file", "number", "doc_type", "issuer", "locality", "date", "signer", "ocr",
+            "sections", "chunks"}
+    for d in docs:
+        assert set(d) == keys
+        assert d["sections"] > 0 and d["chunks"] > 0
+
+
+def test_document_detail(client: TestClient, retriever: Retriever) -> None:
+    r = client.get(f"/api/documents/{DIEN_BIEN_DOC}")
+    assert r.status_code == 200
+    d = r.json()
+    assert d["meta"]["number"] == "07-KH/TU"
+    assert d["text"] == retriever.bundle.documents[DIEN_BIEN_DOC].text
+    assert d["sections"] and set(d["sections"][0]) == {"path", "label", "title", "kind", "start", "end"}
+    assert any(s["path"][0].startswith("IV.") for s in d["sections"])
+    for s in d["sections"]:
+        assert s["label"] == " › ".join(s["path"])
+        assert 0 <= s["start"] <= s["end"] <= len(d["text"])
+
+
+def test_unknown_document_is_404(client: TestClient) -> None:
+    r = client.get("/api/documents/khong-co")
+    assert r.status_code == 404
+    assert r.json()["detail"].startswith("Không tìm thấy văn bản")
+
+
+def test_document_reader_page_marks_the_cited_span(client: TestClient, retriever: Retriever) -> None:
+    chunk = next(c for c in retriever.bundle.chunks if c.doc_id == DIEN_BIEN_DOC and c.start > 0)
+    r = client.get(f"/doc/{DIEN_BIEN_DOC}", params={"start": chunk.start, "end": chunk.end, "q": "kiểm tra"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert f'id="c-{chunk.start}"' in r.text
+    assert "Kế hoạch số 07-KH/TU" in r.text
+    assert client.get("/doc/khong-co").status_code == 404
+
+
+# ---- health, docs, UI ------------------------------------------------------------------------------------
+def test_health(client: TestClient) -> None:
+    r = client.get("/health")
+    assert r.status_code == 200
+    h = r.json()
+    assert h["status"] == "ok"
+    assert h["model"]
+    idx = h["index"]
+    assert idx["chunk_count"] > 0 and idx["documents"] == 5
+    assert len(idx["corpus_hash"]) == 64
+    assert idx["embedding_model"] == h["model"] and idx["embedding_dim"] > 0
+    assert idx["created"]
+
+
+def test_openapi_docs_and_ui_are_served(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/search", "/api/documents", "/api/documents/{doc_id}", "/health"} <= set(paths)
+    assert client.get("/docs").status_code == 200
+    ui = client.get("/")
+    assert ui.status_code == 200 and "text/html" in ui.headers["content-type"]
+
+
+# ---- no index ----------------------------------------------------------------------------------------------
+def test_missing_index_answers_503_naming_the_fix(tmp_path: Path, settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"index_dir": tmp_path / "none"}))
+    with TestClient(app) as c:
+        calls = [c.post("/api/ask", json={"question": "Ai ký Kế hoạch 07-KH/TU?"}),
+                 c.get("/api/search", params={"q": "y tế"}), c.get("/api/documents"),
+                 c.get(f"/api/documents/{DIEN_BIEN_DOC}")]
+        for r in calls:
+            assert r.status_code == 503, r.text
+            assert "kehoach ingest" in r.json()["detail"]
+            assert "lập chỉ mục" in r.json()["detail"]
+        h = c.get("/health").json()
+        assert h["status"] == "no_index" and h["index"] is None and "kehoach ingest" in h["detail"]
+        assert c.get("/").status_code == 200  # the UI still starts
+        assert c.get(f"/doc/{DIEN_BIEN_DOC}").status_code == 503
+
+
+# ---- helpers shared by the UI and the /doc reader -------------------------------------------------------
+def test_copy_text_numbers_references_for_an_official_note(retriever: Retriever) -> None:
+    from app import ui
+
+    turn = ui.ask_turn(retriever, "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", ui.Filters())
+    text = ui.copy_text(turn)
+    assert text.startswith(turn.answer + "\n\nNguồn trích dẫn:\n")
+    assert ("\n1. Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên, ngày 21/11/2025, "
+            "mục IV. TỔ CHỨC THỰC HIỆN › 4.") in text
+    refusal = ui.ask_turn(retriever, UNANSWERABLE, ui.Filters())
+    assert ui.copy_text(refusal) == refusal.answer and "Nguồn" not in ui.copy_text(refusal)
+
+
+def test_reference_of_an_unnumbered_plan() -> None:
+    from app import ui
+    from retriever.answer import Citation
+
+    c = Citation(rank=1, chunk_id="x#0001", doc_id="x", doc_number=None, doc_type="Kế hoạch",
+                 issuer="Ủy ban nhân dân xã Mường La", date="01/2026", source_file="x.txt",
+                 section="I. MỤC TIÊU › 2. Mục tiêu cụ thể", text="…", score=1.0)
+    assert ui.reference(c) == ("Kế hoạch (chưa ghi số) của Ủy ban nhân dân xã Mường La, tháng 01/2026, "
+                               "mục I. MỤC TIÊU › 2. Mục tiêu cụ thể")
+
+
+def test_highlight_is_accent_insensitive_and_escapes_html() -> None:
+    from app import ui
+
+    terms = ui.query_terms("co quan nao chu tri to chuc ngay suc khoe toan dan o xa Ha Dong?")
+    out = ui.highlight("Phòng Văn hóa <b> chủ trì tổ chức Ngày Sức khỏe; Hà Đông; trì hoãn", terms)
+    assert "&lt;b&gt;" in out and "<b>" not in out
+    assert '<mark class="kh-hl">chủ trì tổ chức Ngày Sức khỏe</mark>' in out
+    assert '<mark class="kh-hl">Hà Đông</mark>' in out
+    assert "trì hoãn" in out  # a lone short syllable is not highlighted
+
+
+def test_ui_filters_scope_the_answer(retriever: Retriever) -> None:
+    from app import ui
+
+    question = "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân?"
+    turn = ui.ask_turn(retriever, question, ui.Filters(locality="xã Định Hóa"))
+    assert not turn.abstained and turn.citations
+    assert {c.doc_number for c in turn.citations} == {"12-CTr/ĐU"}
+    assert turn.scope and "12-CTr/ĐU" in turn.scope
+
+
+def test_ui_filter_refuses_an_answer_drawn_from_outside_the_scope(retriever: Retriever) -> None:
+    from app import ui
+
+    ans = retriever.ask("Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?")
+    assert ans.citations[0].doc_id == DIEN_BIEN_DOC
+    others = {d for d in retriever.bundle.documents if d != DIEN_BIEN_DOC}
+    turn = ui.apply_filters(ans, ans.question, others, "Phạm vi lọc: …")
+    assert turn.abstained and turn.citations == () and turn.answer == ui.OUT_OF_SCOPE_TEXT
+    kept = ui.apply_filters(ans, ans.question, {DIEN_BIEN_DOC}, None)
+    assert not kept.abstained and [c.rank for c in kept.citations] == list(range(1, len(kept.citations) + 1))
