@@ -45,6 +45,9 @@ class Answer:
     id: str | None = None
     intent: str = "general"
     evidence: str | None = None  # the exact passage text the answer quotes
+    # structured parts for UIs: {"kind": "assignment", "lead": [...], "coordinating": [...], "deadline", "task",
+    # "section", "doc_id"} or {"kind": "targets", "targets": [{doc_id, indicator, label, value, unit, period}]}
+    facts: dict | None = None
 
     def to_json(self, debug: bool = False) -> dict:
         out: dict = {}
@@ -55,6 +58,8 @@ class Answer:
                               for c in self.citations])
         if debug:
             out["intent"] = self.intent
+            if self.facts is not None:
+                out["facts"] = self.facts
         return out
 
 

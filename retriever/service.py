@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,25 +85,40 @@ class Retriever:
             if hits:
                 scoped |= hits
             elif not any(num.replace("/", " / ") in t or num in t for t in self.folded_texts.values()):
-                return None, f"không có văn bản số {num.upper()} trong kho"
+                return None, f"không có văn bản số {_as_typed(q, num)} trong kho"
         for place in q.places:
             hits = {d.doc_id for d in self.bundle.documents.values()
                     if d.meta.locality and place in repaired(d.meta.locality)}
             if not hits:
                 hits = {doc_id for doc_id, t in self.folded_texts.items() if re.search(rf"\b{place}\b", t)}
             if not hits:
-                return None, f"không có kế hoạch nào của/nhắc đến {place.title()} trong kho"
+                return None, f"không có kế hoạch nào của/nhắc đến {_as_typed(q, place)} trong kho"
             scoped |= hits
         return (sorted(scoped) if scoped else None), None
 
     # ---- main entry --------------------------------------------------------------------------
-    def search(self, question: str, k: int = 5) -> list[Hit]:
+    def _restrict(self, docs: list[str] | None, doc_ids: Collection[str] | None) -> list[str] | None:
+        """The question's own scope intersected with a caller's filter (UI filters, API)."""
+        if doc_ids is None:
+            return docs
+        unknown = set(doc_ids) - set(self.bundle.documents)
+        if unknown:
+            raise ValueError(f"unknown document ids {sorted(unknown)}; see GET /api/documents")
+        allowed = set(doc_ids)
+        return sorted(allowed if docs is None else set(docs) & allowed)
+
+    def search(self, question: str, k: int = 5, doc_ids: Collection[str] | None = None) -> list[Hit]:
         q = analyse(question, self.places)
         docs, _ = self.scope(q)
+        docs = self._restrict(docs, doc_ids)
+        if docs == []:
+            return []
         rows = np.concatenate([self.doc_rows[d] for d in docs]) if docs else None
         return self.searcher.search(q.text, k, rows=rows, lexical_query=q.search)
 
-    def ask(self, question: str, k: int | None = None, qid: str | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, qid: str | None = None,
+            doc_ids: Collection[str] | None = None) -> Answer:
+        """Answer ``question`` from the indexed plans (optionally only from ``doc_ids``), or abstain."""
         t0 = time.perf_counter()
         k = k or self.settings.k
         if not question or not question.strip():
@@ -111,6 +127,9 @@ class Retriever:
         docs, reason = self.scope(q)
         if reason:
             return self._abstain(q, qid, reason)
+        docs = self._restrict(docs, doc_ids)
+        if docs == []:
+            return self._abstain(q, qid, "không có văn bản nào trong phạm vi đã lọc")
         rows = np.concatenate([self.doc_rows[d] for d in docs]) if docs else None
         qvec = self.encoder.encode_queries([q.text])[0]
         hits = self.searcher.search(q.text, max(k, 10), rows=rows, lexical_query=q.search, qvec=qvec)
@@ -260,8 +279,11 @@ class Retriever:
         cits = self._cite(first, hits, k)
         header = citation_header(self._citation(0, first[0])) if first else src.meta.doc_type
         lines.append(f"Nguồn: {header}, mục {' › '.join(a.section_path)}: “{_clip(quote, 420)}”")
+        facts = {"kind": "assignment", "doc_id": a.doc_id, "lead": list(a.lead), "coordinating": list(a.coordinating),
+                 "deadline": a.deadline, "task": collapse_ws(a.task), "section": " › ".join(a.section_path),
+                 "confidence": a.confidence}
         return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
-                      intent=q.intents[0], evidence=src.text[a.start:a.end])
+                      intent=q.intents[0], evidence=src.text[a.start:a.end], facts=facts)
 
     def _agency_tasks(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int,
                       qid: str | None) -> Answer | None:
@@ -311,14 +333,17 @@ class Retriever:
             for t in _distinct_targets([t for t in targets if t.doc_id == doc_id])[:3]:
                 quote = collapse_ws(quotes[id(t)])
                 head = _plan_label(d.meta)
-                lines.append(f"- {head}: {target_label(t)} {t.value} {t.unit} ({_period(t.period)}); mục "
+                lines.append(f"- {head}: {target_label(t)} {_show_value(t.value)} {t.unit} ({_period(t.period)}); mục "
                              f"{' › '.join(t.section_path)}: “{_clip(quote, 300)}”")
                 c = self._chunk_at(doc_id, t.start)
                 if c:
                     firsts.append(Hit(c.chunk_id, 1.0))
         cits = self._cite(firsts, hits, max(k, len(set(h.chunk_id for h in firsts))))
+        facts = {"kind": "targets", "targets": [
+            {"doc_id": t.doc_id, "indicator": t.indicator, "label": target_label(t), "value": t.value,
+             "unit": t.unit, "period": t.period} for t in targets]}
         return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
-                      intent="target", evidence=None)
+                      intent="target", evidence=None, facts=facts)
 
     def _sentence_around(self, doc_id: str, start: int, end: int) -> str:
         """The sentence(s) of the passage that hold ``[start, end)``, as printed."""
@@ -591,3 +616,16 @@ def _row_labels(folded_question: str) -> tuple[str, ...]:
 def _plan_label(m) -> str:
     """"Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"; a blank number says so."""
     return f"{m.doc_type} {'số ' + m.number if m.number else '(chưa ghi số)'} của {m.issuer}"
+
+
+def _as_typed(q: Query, folded_name: str) -> str:
+    """The user's own spelling of a folded place or number found in the question ("Lào Cai", not "Lao Cai")."""
+    at = q.folded.find(folded_name)
+    if at < 0 or len(q.folded) != len(q.text):
+        return folded_name.title() if " " in folded_name else folded_name.upper()
+    return q.text[at: at + len(folded_name)]
+
+
+def _show_value(value: str) -> str:
+    """">=75,5" → "≥75,5", "<=5" → "≤5" (values stay as printed otherwise)."""
+    return value.replace(">=", "≥").replace("<=", "≤")

@@ -136,3 +136,18 @@ def test_cli_bad_batch_line(index_dir, tmp_path, capsys):
     src.write_text('{"id": 1}\n', "utf-8")
     assert cli_main(["ask", "--batch", str(src), "--index-dir", str(index_dir)]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+def test_refusal_names_the_place_as_typed(retriever):
+    a = retriever.ask("Tỉnh Lào Cai giao cơ quan nào chủ trì?")
+    assert "Lào Cai" in a.answer
+
+
+def test_doc_ids_filter_intersects_the_question_scope(retriever):
+    a = retriever.ask("Tuổi thọ trung bình đến năm 2030 là bao nhiêu?", doc_ids=["003_d8f725de1b77ed97"])
+    assert {c.doc_id for c in a.citations} == {"003_d8f725de1b77ed97"} and "75,5" in a.answer
+    assert a.facts["kind"] == "targets"
+    b = retriever.ask("Tuổi thọ ở Điện Biên?", doc_ids=["003_d8f725de1b77ed97"])
+    assert b.abstained and b.citations == ()
+    with pytest.raises(ValueError, match="unknown document"):
+        retriever.ask("Tuổi thọ?", doc_ids=["nope"])
