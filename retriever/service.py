@@ -343,7 +343,7 @@ class Retriever:
             {"doc_id": t.doc_id, "indicator": t.indicator, "label": target_label(t), "value": t.value,
              "unit": t.unit, "period": t.period} for t in targets]}
         return Answer(question=q.text, answer="\n".join(lines), abstained=False, citations=cits, id=qid,
-                      intent="target", evidence=None, facts=facts)
+                      intent="target", evidence=quotes[id(targets[0])], facts=facts)
 
     def _sentence_around(self, doc_id: str, start: int, end: int) -> str:
         """The sentence(s) of the passage that hold ``[start, end)``, as printed."""
