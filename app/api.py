@@ -13,20 +13,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import gradio as gr
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app import ui
+from app import briefing, ui
+from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
 from app.runtime import load_retriever
 from app.schemas import (
     MAX_K,
     MAX_QUESTION_CHARS,
     AnswerOut,
     AskRequest,
+    AssignmentRow,
     DocumentDetail,
     DocumentMeta,
     DocumentSummary,
@@ -37,6 +39,7 @@ from app.schemas import (
     SearchOut,
     SearchParams,
     SectionOut,
+    TargetRow,
 )
 from app.settings import Settings
 from index.store import StoredDocument
@@ -116,7 +119,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 # ---- validation errors -----------------------------------------------------------------------------
-_FIELDS = {"question": "câu hỏi (question)", "q": "câu hỏi (q)", "k": "số đoạn trích dẫn (k)"}
+_FIELDS = {"question": "câu hỏi (question)", "q": "câu hỏi (q)", "k": "số đoạn trích dẫn (k)",
+           "doc": "văn bản (doc)", "agency": "cơ quan chủ trì (agency)", "indicator": "chỉ tiêu (indicator)",
+           "format": "định dạng (format)"}
 
 
 def _describe(err: dict[str, Any]) -> str:
@@ -135,6 +140,8 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{field} dài quá {ctx.get('max_length', MAX_QUESTION_CHARS)} ký tự"
     if kind == "string_type":
         return f"{field} phải là chuỗi ký tự"
+    if kind == "literal_error":
+        return f"{field} phải là {str(ctx.get('expected', '')).replace(' or ', ' hoặc ')}"
     out_of_range = kind in ("greater_than_equal", "less_than_equal")
     if loc and loc[-1] == "k" and (kind.startswith("int_") or out_of_range):
         return f"{field} phải là số nguyên từ 1 đến {MAX_K}"
@@ -236,6 +243,72 @@ def _add_routes(app: FastAPI) -> None:
         return HealthOut(status="ok", model=r.encoder.name, index=_index_summary(r.bundle.manifest))
 
 
+# ---- assignments, targets and the Word briefing ------------------------------------------------------------
+_FILTER_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "Bộ lọc không hợp lệ (không có kế hoạch / chỉ tiêu này, định dạng sai)"},
+    503: _ERRORS[503],
+}
+Filter = Annotated[str | None, Query(max_length=200)]
+Format = Annotated[Literal["json", "csv"], Query(alias="format", description="json (mặc định) hoặc csv")]
+
+
+def _invalid_filter(exc: briefing.FilterError) -> RequestValidationError:
+    """A filter matching nothing is answered like the other invalid requests: 422 with a readable detail."""
+    return RequestValidationError([{"loc": ("query", exc.param), "type": "value_error", "msg": exc.message}])
+
+
+def _attachment(content: str | bytes, media_type: str, filename: str) -> Response:
+    return Response(content=content, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _add_briefing_routes(app: FastAPI) -> None:
+    @app.get("/api/assignments", response_model=list[AssignmentRow], tags=["tóm tắt"],
+             summary="Phân công nhiệm vụ: cơ quan chủ trì, phối hợp, thời hạn", responses={
+                 **_FILTER_ERRORS, 200: {"content": {"text/csv": {}}, "description": "JSON hoặc CSV (UTF-8 BOM)"}})
+    def assignments(r: RetrieverDep, doc: Filter = None, agency: Filter = None, fmt: Format = "json") -> Any:
+        """`doc`: mã văn bản, số hiệu (07-KH/TU) hoặc địa bàn (Mường La); `agency`: tên (một phần tên) cơ quan
+        chủ trì, có dấu hoặc không dấu ("so y te"); `format=csv` để tải tệp CSV mở được bằng Excel."""
+        try:
+            found = briefing.select_assignments(r.facts, r.bundle.documents, doc, agency)
+        except briefing.FilterError as exc:
+            raise _invalid_filter(exc) from exc
+        rows = assignment_rows(found, r.bundle.documents)
+        if fmt == "csv":
+            return _attachment(to_csv(rows, ASSIGNMENT_COLUMNS), "text/csv; charset=utf-8", briefing.ASSIGNMENTS_CSV)
+        return rows
+
+    @app.get("/api/targets", response_model=list[TargetRow], tags=["tóm tắt"],
+             summary="Chỉ tiêu của các kế hoạch (so sánh giữa các kế hoạch)", responses={
+                 **_FILTER_ERRORS, 200: {"content": {"text/csv": {}}, "description": "JSON hoặc CSV (UTF-8 BOM)"}})
+    def targets(r: RetrieverDep, indicator: Filter = None, doc: Filter = None, fmt: Format = "json") -> Any:
+        """`indicator`: mã ("life_expectancy") hoặc tên chỉ tiêu ("tuổi thọ"); `doc` như ở /api/assignments."""
+        try:
+            found = briefing.select_targets(r.facts, r.bundle.documents, indicator, doc)
+        except briefing.FilterError as exc:
+            raise _invalid_filter(exc) from exc
+        rows = target_rows(found, r.bundle.documents)
+        if fmt == "csv":
+            return _attachment(to_csv(rows, TARGET_COLUMNS), "text/csv; charset=utf-8", briefing.TARGETS_CSV)
+        return rows
+
+    @app.get("/api/briefing.docx", tags=["tóm tắt"], summary="Tài liệu tóm tắt (Word) phân công và chỉ tiêu",
+             response_class=Response, responses={
+                 **_FILTER_ERRORS, 200: {"content": {briefing.DOCX_MEDIA_TYPE: {}}, "description": "Tệp .docx"}})
+    def briefing_docx(r: RetrieverDep, doc: Filter = None, agency: Filter = None,
+                      indicator: Filter = None) -> Response:
+        """Danh sách kế hoạch, bảng phân công nhiệm vụ, bảng so sánh chỉ tiêu giữa các kế hoạch và nguồn
+        trích dẫn; các bộ lọc như ở /api/assignments và /api/targets."""
+        docs = r.bundle.documents
+        try:
+            found = briefing.select_assignments(r.facts, docs, doc, agency)
+            goals = briefing.select_targets(r.facts, docs, indicator, doc)
+        except briefing.FilterError as exc:
+            raise _invalid_filter(exc) from exc
+        content = briefing.build_briefing_docx(docs, found, goals, scope=briefing.scope_text(doc, agency, indicator))
+        return _attachment(content, briefing.DOCX_MEDIA_TYPE, briefing.BRIEFING_DOCX)
+
+
 def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
     """The FastAPI app with the Gradio UI mounted at "/" (after the API routes, so they take precedence)."""
     settings = settings or Settings()
@@ -253,6 +326,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.state.kehoach = state
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     _add_routes(app)
+    _add_briefing_routes(app)
     demo = ui.build_ui(state.get)
     return gr.mount_gradio_app(app, demo, path="/", theme=ui.ui_theme(), css=ui.UI_CSS, footer_links=[],
                                run_history=False, show_error=True)

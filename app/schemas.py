@@ -131,3 +131,39 @@ class HealthOut(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     errors: list[dict[str, Any]] | None = None
+
+
+class AssignmentRow(BaseModel):
+    """One assignment (who leads / coordinates which task, by when) with its plan and section."""
+
+    doc_number: str = Field(description='số hiệu kế hoạch ("" nếu văn bản không ghi số)')
+    doc_type: str
+    issuer: str
+    source_file: str
+    section: str = Field(description="mục của kế hoạch chứa nhiệm vụ")
+    row: str = Field(description="số thứ tự của nhiệm vụ như in trong văn bản")
+    task: str
+    lead: str = Field(description='cơ quan chủ trì, phân cách bằng "; "')
+    coordinating: str = Field(description='cơ quan phối hợp, phân cách bằng "; "')
+    deadline: str
+    directing: str
+    confidence: str
+    start: int
+    end: int
+
+
+class TargetRow(BaseModel):
+    """One numeric target (chỉ tiêu) of a plan."""
+
+    doc_number: str
+    doc_type: str
+    issuer: str
+    source_file: str
+    section: str
+    indicator: str = Field(description='mã chỉ tiêu ("life_expectancy")')
+    label: str
+    value: str = Field(description='giá trị như in: "75,5", ">95", "4-5"')
+    unit: str
+    period: str = Field(description='mốc thời gian: "2030", "từ 2026", "2026-2030"')
+    start: int
+    end: int

@@ -6,22 +6,28 @@ API's ``/doc/{doc_id}`` page and the tests can use them without a browser.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from app import briefing  # noqa: E402
+from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv  # noqa: E402
 from index.store import StoredDocument  # noqa: E402
 from ingest.metadata import repaired  # noqa: E402
 from ingest.records import Section  # noqa: E402
 from ingest.textnorm import nfc  # noqa: E402
 from retriever.answer import Answer, Citation  # noqa: E402
+from retriever.facts import target_label  # noqa: E402
 from retriever.service import Retriever  # noqa: E402
 
 TITLE = "Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW"
@@ -528,13 +534,169 @@ def _docs_tab(get_retriever: RetrieverGetter) -> _Docs:
     return _Docs(table, pick, reader)
 
 
-def briefing_tab(get_retriever: RetrieverGetter) -> None:
-    """Hook for the assignments/targets briefing tab (built by another module later).
+# ---- briefing tab ---------------------------------------------------------------------------------------
+BRIEF_HEADERS = ["Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn", "Văn bản"]
+DEFAULT_INDICATOR = "life_expectancy"
+MATRIX_TITLE = "Chỉ tiêu của các kế hoạch (so sánh)"
 
-    Called inside the app's ``gr.Tabs()``; an implementation adds ``with gr.Tab("…"):`` and its components.
-    It renders nothing for now.
-    """
-    return None
+
+def count_html(n_tasks: int, n_docs: int) -> str:
+    if not n_tasks:
+        return '<div class="kh-b-count">Không có nhiệm vụ nào khớp với bộ lọc.</div>'
+    return (f'<div class="kh-b-count"><strong>{n_tasks}</strong> nhiệm vụ trong <strong>{n_docs}</strong> văn '
+            "bản. Nội dung nhiệm vụ dài được rút gọn (…); tệp CSV và tài liệu Word ghi đầy đủ.</div>")
+
+
+def _plan_head(c: briefing.PlanColumn) -> str:
+    place = f"<small>{esc(c.place)}</small>" if c.place else ""
+    return f'<th scope="col"><span>{esc(c.label)}</span>{place}</th>'
+
+
+def _matrix_cell(text: str) -> str:
+    if not text:
+        return '<td class="kh-none">—</td>'
+    lines = text.split("\n")
+    first = f'<div class="kh-main">{esc(lines[0])}</div>'
+    return "<td>" + first + "".join(f'<div class="kh-more">{esc(x)}</div>' for x in lines[1:]) + "</td>"
+
+
+def matrix_html(targets: Sequence, documents: dict) -> str:
+    """Targets side by side: a row per indicator, a column per plan; the 2030 value first in each cell."""
+    columns, rows = briefing.targets_matrix(targets, documents)
+    if not rows:
+        return (f'<h3 class="kh-b-h">{MATRIX_TITLE}</h3>'
+                '<div class="kh-empty">Không có chỉ tiêu nào khớp với bộ lọc.</div>')
+    head = '<th scope="col">Chỉ tiêu</th>' + "".join(_plan_head(c) for c in columns)
+    body = "".join(f'<tr data-indicator="{esc(r.indicator)}"><th scope="row">{esc(r.label)}</th>'
+                   + "".join(_matrix_cell(c) for c in r.cells) + "</tr>" for r in rows)
+    return (f'<h3 class="kh-b-h">{MATRIX_TITLE}</h3><div class="kh-matrix-wrap"><table class="kh-matrix">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def chart_html(targets: Sequence, documents: dict, indicator: str | None) -> str:
+    """A bar per plan for one indicator (plain HTML/CSS: renders offline, no chart library)."""
+    bars = briefing.indicator_bars(targets, documents, indicator or "")
+    if not bars:
+        return '<div class="kh-empty">Chọn một chỉ tiêu để xem biểu đồ so sánh.</div>'
+    label = next((target_label(t) for t in targets if t.indicator == indicator), indicator or "")
+    top = max(b.value for b in bars) or 1.0
+    rows = []
+    for b in bars:
+        width = max(b.value / top * 100, 1.5)
+        place = f"<small>{esc(b.column.place)}</small>" if b.column.place else ""
+        rows.append(f'<div class="kh-bar-row" data-doc-id="{esc(b.column.doc_id)}">'
+                    f'<span class="kh-bar-label">{esc(b.column.label)}{place}</span>'
+                    f'<span class="kh-bar-track"><span class="kh-bar" style="width:{width:.1f}%"></span></span>'
+                    f'<span class="kh-bar-value">{esc(b.text)}</span></div>')
+    caption = (f"{esc(label)}: giá trị mốc năm 2030 của từng kế hoạch (hoặc mốc đầu tiên nếu không đặt mốc "
+               "2030); thang đo tính từ 0.")
+    return f'<figure class="kh-chart"><figcaption>{caption}</figcaption>{"".join(rows)}</figure>'
+
+
+def _download(name: str, content: str | bytes) -> str:
+    """Write a download to a temporary folder named after its content; Gradio serves it from there."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    folder = Path(tempfile.gettempdir()) / "kehoach-briefing" / hashlib.sha256(data).hexdigest()[:20]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        path.write_bytes(data)
+    return str(path)
+
+
+@dataclass
+class _Brief:
+    tab: gr.Tab
+    agency: gr.Textbox
+    doc: gr.Dropdown
+    indicator: gr.Dropdown
+
+
+def _brief_data(r: Retriever, agency: str, doc: str) -> tuple[list, list]:
+    doc_id = None if doc in (ALL, None, "") else doc
+    docs = r.bundle.documents
+    return (briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or "")),
+            briefing.select_targets(r.facts, docs, None, doc_id))
+
+
+def _brief_refresh(get_retriever: RetrieverGetter) -> Callable[[str, str, str | None], tuple]:
+    def refresh(agency: str, doc: str, indicator: str | None) -> tuple:
+        try:
+            r = get_retriever()
+        except RuntimeError as exc:
+            return (gr.skip(), notice_html(str(exc)), *[gr.skip()] * 7)
+        docs = r.bundle.documents
+        tasks, goals = _brief_data(r, agency, doc)
+        choices = briefing.indicator_choices(goals)
+        keys = [k for _, k in choices]
+        ind = indicator if indicator in keys else (DEFAULT_INDICATOR if DEFAULT_INDICATOR in keys
+                                                   else (keys[0] if keys else None))
+        scope = briefing.scope_text(None if doc == ALL else plan_label_of(docs, doc), agency)
+        csv_tasks = to_csv(assignment_rows(tasks, docs), ASSIGNMENT_COLUMNS)
+        csv_goals = to_csv(target_rows(goals, docs), TARGET_COLUMNS)
+        note = briefing.build_briefing_docx(docs, tasks, goals, scope=scope)
+        doc_choices = [("Tất cả văn bản", ALL), *[_doc_choice(d) for d in docs.values()]]
+        return (gr.update(choices=doc_choices), count_html(len(tasks), len({t.doc_id for t in tasks})),
+                briefing.assignment_table(tasks, docs), matrix_html(goals, docs),
+                gr.update(choices=choices, value=ind), chart_html(goals, docs, ind),
+                _download(briefing.ASSIGNMENTS_CSV, csv_tasks), _download(briefing.TARGETS_CSV, csv_goals),
+                _download(briefing.BRIEFING_DOCX, note))
+    return refresh
+
+
+def _brief_chart(get_retriever: RetrieverGetter) -> Callable[[str, str | None], str | dict]:
+    def chart(doc: str, indicator: str | None) -> str | dict:
+        try:
+            r = get_retriever()
+        except RuntimeError:
+            return gr.skip()
+        doc_id = None if doc in (ALL, None, "") else doc
+        return chart_html(briefing.select_targets(r.facts, r.bundle.documents, None, doc_id), r.bundle.documents,
+                          indicator)
+    return chart
+
+
+def plan_label_of(documents: dict, doc_id: str) -> str:
+    d = documents.get(doc_id)
+    return briefing.plan_label(d) if d is not None else doc_id
+
+
+def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
+    """The "Tóm tắt" tab for trainers: assignments filtered by agency and plan, targets side by side with a
+    bar chart of one indicator, and downloads (CSV of each table, Word briefing note).  Filled when the tab
+    is opened and whenever a filter changes."""
+    with gr.Tab("Tóm tắt", id="briefing", elem_id="kh-tab-briefing") as tab:
+        gr.Markdown("Tổng hợp **phân công nhiệm vụ** và **chỉ tiêu** của các kế hoạch để phục vụ tập huấn, báo "
+                    "cáo. Lọc theo cơ quan chủ trì (gõ có dấu hoặc không dấu) hoặc theo văn bản, rồi tải bảng "
+                    "tính hoặc tài liệu Word.", elem_id="kh-brief-intro")
+        with gr.Row(equal_height=True, elem_id="kh-b-filters"):
+            agency = gr.Textbox(label="Cơ quan chủ trì", placeholder="Ví dụ: Sở Y tế, so y te, Trạm Y tế xã",
+                                max_length=200, scale=1, elem_id="kh-b-agency")
+            doc = gr.Dropdown([("Tất cả văn bản", ALL)], value=ALL, label="Văn bản", scale=1,
+                              elem_id="kh-b-doc")
+        with gr.Row(elem_id="kh-b-downloads"):
+            dl_tasks = gr.DownloadButton("Tải bảng phân công (CSV)", size="sm", scale=0, min_width=230,
+                                         elem_id="kh-dl-assignments")
+            dl_goals = gr.DownloadButton("Tải bảng chỉ tiêu (CSV)", size="sm", scale=0, min_width=210,
+                                         elem_id="kh-dl-targets")
+            dl_note = gr.DownloadButton("Tải tài liệu tóm tắt (Word)", size="sm", scale=0, min_width=240,
+                                        variant="primary", elem_id="kh-dl-docx")
+        count = gr.HTML('<div class="kh-b-count">Đang tải…</div>', elem_id="kh-b-count")
+        table = gr.Dataframe(headers=BRIEF_HEADERS, datatype=["str"] * 5, interactive=False, wrap=True,
+                             max_height=560, elem_id="kh-b-table", column_widths=["46%", "15%", "17%", "10%", "12%"])
+        matrix = gr.HTML("", elem_id="kh-b-matrix")
+        indicator = gr.Dropdown([], label="Biểu đồ: chọn chỉ tiêu để so sánh giữa các kế hoạch",
+                                elem_id="kh-b-indicator")
+        chart = gr.HTML("", elem_id="kh-b-chart")
+
+    outputs = [doc, count, table, matrix, indicator, chart, dl_tasks, dl_goals, dl_note]
+    refresh = _brief_refresh(get_retriever)
+    tab.select(refresh, [agency, doc, indicator], outputs, api_visibility="private")
+    agency.change(refresh, [agency, doc, indicator], outputs, api_visibility="private",
+                  trigger_mode="always_last", show_progress="hidden")
+    doc.input(refresh, [agency, doc, indicator], outputs, api_visibility="private")
+    indicator.input(_brief_chart(get_retriever), [doc, indicator], chart, api_visibility="private")
+    return _Brief(tab, agency, doc, indicator)
 
 
 def header_html(status: str = "Đang tải…", ready: bool | None = None) -> str:
@@ -671,6 +833,39 @@ mark.kh-cite { background: #dbeafe; color: inherit; box-shadow: 0 0 0 2px #93c5f
 .kh-anchor { scroll-margin-top: 12px; }
 @media (max-width: 720px) { .kh-readgrid { grid-template-columns: 1fr; } .kh-tree { max-height: 30vh;
   border-right: none; } }
+#kh-b-table, #kh-b-table * { font-family: var(--font) !important; }
+#kh-b-downloads { gap: 10px; flex-wrap: wrap; }
+.kh-b-count { font-size: 0.9rem; color: var(--body-text-color-subdued, #475569); }
+.kh-b-h { font-size: 1.1rem; margin: 8px 0 8px; }
+.kh-matrix-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--border-color-primary, #e2e8f0);
+  border-radius: 10px; }
+table.kh-matrix { width: 100%; border-collapse: collapse; font-size: 0.9rem; table-layout: fixed;
+  border: none !important; margin: 0 !important; }
+.kh-matrix th, .kh-matrix td { border: none !important; border-bottom: 1px solid
+  var(--border-color-primary, #e2e8f0) !important; padding: 7px 10px !important; text-align: left;
+  vertical-align: top; overflow-wrap: anywhere; }
+.kh-matrix tr, .kh-matrix thead, .kh-matrix tbody { border: none !important; }
+.kh-matrix td, .kh-matrix thead th + th { border-left: 1px solid var(--border-color-primary, #e2e8f0) !important; }
+.kh-matrix tbody tr:last-child th, .kh-matrix tbody tr:last-child td { border-bottom: none !important; }
+.kh-matrix thead th { background: var(--background-fill-secondary, #f8fafc); font-weight: 700; }
+.kh-matrix thead th:first-child, .kh-matrix tbody th { width: 24%; }
+.kh-matrix thead th small { display: block; font-weight: 400; color: var(--body-text-color-subdued, #64748b); }
+.kh-matrix tbody th { font-weight: 600; }
+.kh-matrix tbody tr:nth-child(even) { background: var(--background-fill-secondary, #f8fafc); }
+.kh-matrix .kh-main { font-weight: 600; }
+.kh-matrix .kh-more { font-size: 0.8rem; color: var(--body-text-color-subdued, #64748b); }
+.kh-matrix .kh-none { color: var(--body-text-color-subdued, #94a3b8); }
+.kh-chart { margin: 0; padding: 12px 16px; border: 1px solid var(--border-color-primary, #e2e8f0);
+  border-radius: 10px; background: var(--block-background-fill, #fff); }
+.kh-chart figcaption { font-size: 0.88rem; color: var(--body-text-color-subdued, #475569); margin-bottom: 8px; }
+.kh-bar-row { display: grid; grid-template-columns: minmax(120px, 220px) 1fr minmax(110px, 170px);
+  align-items: center; gap: 10px; margin: 6px 0; font-size: 0.9rem; }
+.kh-bar-label { font-weight: 600; overflow-wrap: anywhere; }
+.kh-bar-label small { display: block; font-weight: 400; color: var(--body-text-color-subdued, #64748b); }
+.kh-bar-track { height: 18px; background: var(--background-fill-secondary, #f1f5f9); border-radius: 4px;
+  overflow: hidden; }
+.kh-bar { display: block; height: 100%; background: #b91c1c; border-radius: 4px; }
+.kh-bar-value { font-variant-numeric: tabular-nums; }
 """
 
 PAGE_CSS = """

@@ -6,6 +6,8 @@ Screenshots of each view are written to docs/screenshots/.  Skipped only when /u
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import socket
@@ -233,6 +235,46 @@ def test_documents_tab_lists_the_plans(page: Page) -> None:
     page.locator("#kh-docs-intro").click()  # leave the table so the screenshot shows no cell selection
     _no_horizontal_overflow(page)
     _shot(page, "documents.png")
+
+
+def test_briefing_tab_filters_tables_and_downloads(page: Page, base_url: str) -> None:
+    from app import briefing
+
+    page.get_by_role("tab", name="Tóm tắt").click()
+    matrix = page.locator("#kh-b-matrix .kh-matrix")
+    matrix.wait_for()
+    life = matrix.locator('tr[data-indicator="life_expectancy"]').inner_text()
+    for value in ("75,5 tuổi (2030)", "73 tuổi (2030)", "75 tuổi (2030)"):
+        assert value in life
+    assert page.locator("#kh-b-chart .kh-bar-row").count() == 5  # life expectancy across the five plans
+
+    expected = httpx.get(f"{base_url}/api/assignments", params={"agency": "so y te"}, timeout=30).json()
+    page.locator("#kh-b-agency textarea").fill("so y te")  # accent-free free text
+    page.locator("#kh-b-count", has_text=f"{len(expected)} nhiệm vụ trong 1 văn bản").wait_for()
+    table = page.locator("#kh-b-table")
+    leads = table.locator('[role="gridcell"][data-col="1"]').all_inner_texts()
+    assert leads and all("Sở Y tế" in lead for lead in leads)
+    tasks = table.locator('[role="gridcell"][data-col="0"]').all_inner_texts()
+    assert max(len(t) for t in tasks) <= briefing.TASK_CLIP  # long tasks are clipped with "…"
+    assert '"lead"' not in page.locator("#kh-tab-briefing").inner_text()  # no raw JSON
+
+    with page.expect_download() as info:
+        page.locator("#kh-dl-assignments").click()
+    download = info.value
+    assert download.suggested_filename == briefing.ASSIGNMENTS_CSV
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert text.startswith("\ufeffdoc_number,doc_type,issuer,")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert len(rows) == len(expected) and all("Sở Y tế" in r["lead"] for r in rows)
+
+    with page.expect_download() as info:
+        page.locator("#kh-dl-docx").click()
+    assert info.value.suggested_filename == briefing.BRIEFING_DOCX
+    assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a .docx is a zip archive
+
+    page.locator("#kh-brief-intro").click()  # leave the text box so the screenshot shows no focus ring
+    _no_horizontal_overflow(page)
+    _shot(page, "briefing.png")
 
 
 def _no_horizontal_overflow(page: Page) -> None:
