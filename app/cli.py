@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xquad-limit", type=int, default=None, help="ask only the first N XQuAD questions")
     p.add_argument("--no-baselines", action="store_true", help="gold suite: skip the baseline systems")
     p.add_argument("--compare-fusion", action="store_true", help="gold suite: also run the other fusion method")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: scores are identical across thread counts, and one thread "
+                        "avoids the slowdown of oversubscribed cores on a shared machine; 0 = torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the fusion method")
     p.add_argument("--corpus-dir", type=Path, default=None, help="folder of the gold documents (default corpus/)")
@@ -260,6 +262,10 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
     if args.report and args.report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
         raise ValueError(f"--report {args.report}: use a .md or .html file name")
     baseline = load_baseline(args.baseline) if args.baseline else None
+    if args.suite in ("xquad", "all"):
+        from evals.xquad import check_xquad_path
+
+        check_xquad_path(args.xquad)
     tolerance = args.tolerance if args.tolerance is not None else (baseline or {}).get("tolerance", DEFAULT_TOLERANCE)
     if args.threads:
         import torch
