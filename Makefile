@@ -51,8 +51,10 @@ lint: venv
 unit: index browser
 	KEHOACH_TEST_INDEX_DIR=$(INDEX_DIR) $(BIN)/python -m pytest -q
 
+# gold set + baselines + XQuAD-vi (read from ../shared), report, and the regression gate
 eval: index
-	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --predictions var/eval/predictions.jsonl
+	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --suite all --baseline evals/baseline.json \
+		--report var/eval/report.md --predictions var/eval/predictions.jsonl
 
 test: lint unit eval
 
