@@ -60,3 +60,6 @@ test: lint unit eval
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+bench-smoke: index
+	$(BIN)/kehoach bench --smoke

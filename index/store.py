@@ -1,7 +1,11 @@
 """An index is one directory: manifest, documents, chunks, vectors, FAISS and lexical files.
 
-Written atomically (built in a sibling temp folder, then swapped in) and
-validated on load with errors that name the fix.
+Written atomically (built in a sibling temp folder, then swapped in) and validated on load with errors that
+name the fix.  Built in one pass with bounded working memory (texts embedded block by block through an optional
+content-hash :mod:`embedding cache <index.embed_cache>`), and updated *incrementally* by :func:`update_index`:
+adding, changing or removing plans re-embeds only chunk texts the index has not seen, recomputes BM25 weights
+from the stored term counts (``lexical_counts.npz``) and adds to / removes from the FAISS index in place, then
+writes the directory atomically like a full build.  The result searches exactly like a full rebuild.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import faiss
 import numpy as np
+from scipy import sparse
+from tqdm import tqdm
 
-from index.dense import DenseIndex
+from index.dense import DenseIndex, DenseSettings
+from index.embed_cache import CachedEncoder, EmbeddingCache
 from index.encoder import Encoder
-from index.lexical import K1, B, LexicalIndex
+from index.lexical import K1, B, LexicalIndex, terms
 from ingest.chunking import ChunkSettings
 from ingest.records import Chunk, DocMeta, Document, Section, meta_from_json, meta_to_json
 from ingest.textnorm import NORMALISATION_VERSION
@@ -30,6 +40,10 @@ log = logging.getLogger("index.store")
 FORMAT_VERSION = 1
 REQUIRED_FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "vectors.npy", "dense.faiss",
                   "lexical.npz", "lexical_vocab.json")
+COUNTS_FILE = "lexical_counts.npz"  # optional: term counts that make BM25 updatable without re-tokenising
+FACTS_FILE = "facts.jsonl"  # optional: each plan's assignments and targets, extracted once at build time
+OPTIONAL_FILES = (COUNTS_FILE, FACTS_FILE)
+EMBED_BLOCK = 2048  # texts embedded (and cached) per step of a build
 
 
 class IndexError_(ValueError):
@@ -76,6 +90,163 @@ class StoredDocument:
         return cls(d["doc_id"], d["source_file"], d["sha256"], meta_from_json(d["meta"]), d["text"], secs)
 
 
+# ---- lexical term counts (what makes BM25 updatable) ------------------------------------------------
+@dataclass
+class LexicalCounts:
+    """Raw term counts aligned with ``LexicalIndex.weights.data`` (same CSC structure) and token counts."""
+
+    counts: np.ndarray  # uint16 (uint32 if a count overflows), one per stored weight
+    lengths: np.ndarray  # float32 terms per chunk (BM25 document length)
+
+    def save(self, directory: Path) -> None:
+        np.savez(directory / COUNTS_FILE, counts=self.counts, lengths=self.lengths)
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalCounts:
+        with np.load(directory / COUNTS_FILE, allow_pickle=False) as z:
+            return cls(z["counts"], z["lengths"])
+
+
+def _count_matrix(texts: Sequence[str], vocab: dict[str, int], progress: bool = False, block: int = 4096,
+                  ) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Term counts of ``texts`` (rows) over ``vocab``, which grows with new terms in order of appearance.
+
+    Python lists are turned into compact arrays every ``block`` texts, so memory stays near the final
+    matrix's size (8 bytes per stored count) even at hundreds of thousands of chunks."""
+    cols_parts: list[np.ndarray] = []
+    vals_parts: list[np.ndarray] = []
+    row_nnz = np.zeros(len(texts), dtype=np.int64)
+    lengths = np.zeros(len(texts), dtype=np.float32)
+    cols: list[int] = []
+    vals: list[int] = []
+    for d, text in enumerate(tqdm(texts, desc="lexical", unit="chunk", disable=not progress, mininterval=2)):
+        counts: dict[int, int] = {}
+        toks = terms(text)
+        lengths[d] = len(toks)
+        for t in toks:
+            tid = vocab.setdefault(t, len(vocab))
+            counts[tid] = counts.get(tid, 0) + 1
+        cols.extend(counts.keys())
+        vals.extend(counts.values())
+        row_nnz[d] = len(counts)
+        if (d + 1) % block == 0:
+            cols_parts.append(np.asarray(cols, dtype=np.int32))
+            vals_parts.append(np.asarray(vals, dtype=np.uint32))
+            cols, vals = [], []
+    cols_parts.append(np.asarray(cols, dtype=np.int32))
+    vals_parts.append(np.asarray(vals, dtype=np.uint32))
+    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
+    tf = sparse.csr_matrix((np.concatenate(vals_parts), np.concatenate(cols_parts), indptr),
+                           shape=(len(texts), len(vocab)))
+    return tf, lengths
+
+
+def _bm25(tf: sparse.spmatrix, lengths: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
+    """(weights, idf, counts aligned with weights.data): exactly the formula of ``LexicalIndex.build``."""
+    tf = sparse.csc_matrix(tf)
+    tf.sort_indices()
+    n_docs = tf.shape[0]
+    counts = tf.data
+    data = counts.astype(np.float32)
+    df = np.diff(tf.indptr).astype(np.float32)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    avg = float(lengths.mean()) if n_docs else 1.0
+    norm = K1 * (1 - B + B * lengths / max(avg, 1e-9))
+    col_of = np.repeat(np.arange(tf.shape[1], dtype=np.int64), np.diff(tf.indptr))
+    w = data * (K1 + 1) / (data + norm[tf.indices]) * idf[col_of]
+    weights = sparse.csc_matrix((w.astype(np.float32), tf.indices.astype(np.int32), tf.indptr.astype(np.int32)),
+                                shape=tf.shape)
+    compact = counts.astype(np.uint16) if counts.size == 0 or counts.max() <= np.iinfo(np.uint16).max \
+        else counts.astype(np.uint32)
+    return weights, idf, compact
+
+
+def build_lexical(texts: Sequence[str], progress: bool = False) -> tuple[LexicalIndex, LexicalCounts]:
+    """BM25 over ``texts`` (same terms, vocabulary order and weights as ``LexicalIndex.build``) plus counts."""
+    vocab: dict[str, int] = {}
+    tf, lengths = _count_matrix(texts, vocab, progress)
+    weights, idf, counts = _bm25(tf, lengths)
+    return LexicalIndex(vocab=vocab, weights=weights, idf=idf), LexicalCounts(counts, lengths)
+
+
+def update_lexical(lex: LexicalIndex, counts: LexicalCounts, keep: np.ndarray, new_texts: Sequence[str]
+                   ) -> tuple[LexicalIndex, LexicalCounts]:
+    """BM25 after dropping rows where ``keep`` is False and appending ``new_texts``: only the new texts are
+    tokenised; every weight is recomputed (N, document frequencies and average length change) from counts.
+    Terms no chunk uses any more leave the vocabulary, as in a full rebuild."""
+    w = lex.weights
+    old = sparse.csc_matrix((counts.counts.astype(np.uint32), w.indices, w.indptr), shape=w.shape).tocsr()[keep]
+    vocab = dict(lex.vocab)
+    new_tf, new_len = _count_matrix(new_texts, vocab)
+    old.resize((old.shape[0], len(vocab)))
+    tf = sparse.vstack([old, new_tf], format="csc")
+    lengths = np.concatenate([counts.lengths[keep], new_len]).astype(np.float32)
+    used = np.diff(tf.indptr) > 0
+    if not used.all():
+        tf = tf[:, np.flatnonzero(used)]
+        id_map = np.cumsum(used) - 1
+        vocab = {t: int(id_map[i]) for t, i in vocab.items() if used[i]}
+    weights, idf, compact = _bm25(tf, lengths)
+    return LexicalIndex(vocab=vocab, weights=weights, idf=idf), LexicalCounts(compact, lengths)
+
+
+# ---- structured facts (assignments, targets) ------------------------------------------------------
+Facts = dict[str, tuple[list, list]]  # doc_id → (assignments, targets)
+
+
+@lru_cache(maxsize=1)
+def facts_fingerprint() -> str:
+    """Hash of the ingest code and lexicons that extract facts: stored facts are used only while it holds."""
+    import ingest
+
+    root = Path(ingest.__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *(root / "data").glob("*.json")]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def extract_facts(documents: Iterable[StoredDocument], progress: bool = False) -> Facts:
+    """Assignments and targets of each plan (what the retriever would otherwise extract at every start)."""
+    from ingest.assignments import extract_assignments
+    from ingest.targets import extract_targets
+
+    out: Facts = {}
+    docs = list(documents)
+    for d in tqdm(docs, desc="facts", unit="plan", disable=not progress or len(docs) < 50, mininterval=2):
+        doc = Document(d.doc_id, d.source_file, d.text, d.meta, tuple(d.sections), d.sha256)
+        out[d.doc_id] = (extract_assignments(doc), extract_targets(doc))
+    return out
+
+
+def _write_facts(facts: Facts, order: Iterable[str], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for doc_id in order:
+            a, t = facts[doc_id]
+            f.write(json.dumps({"doc_id": doc_id, "assignments": [x.to_json() for x in a],
+                                "targets": [x.to_json() for x in t]}, ensure_ascii=False) + "\n")
+
+
+def _load_facts(directory: Path, manifest: dict) -> Facts | None:
+    info = manifest.get("facts") or {}
+    if not (directory / FACTS_FILE).exists() or info.get("fingerprint") != facts_fingerprint():
+        if info:
+            log.info("stored facts were extracted by other ingest code: the retriever extracts them again",
+                     extra={"dir": str(directory)})
+        return None
+    from ingest.assignments import Assignment
+    from ingest.targets import Target
+
+    out: Facts = {}
+    with open(directory / FACTS_FILE, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            out[d["doc_id"]] = ([Assignment.from_json(x) for x in d["assignments"]],
+                                [Target.from_json(x) for x in d["targets"]])
+    return out
+
+
+# ---- the bundle ---------------------------------------------------------------------------------
 @dataclass
 class IndexBundle:
     directory: Path
@@ -85,9 +256,38 @@ class IndexBundle:
     vectors: np.ndarray
     dense: DenseIndex
     lexical: LexicalIndex
+    lexical_counts: LexicalCounts | None = None  # loaded lazily (only updates need it)
+    facts: Facts | None = None  # None: not stored (or stale); the retriever extracts them itself
+
+    @property
+    def assignments(self) -> list | None:
+        """Every plan's assignments in document order, as stored with the index (None when not stored)."""
+        if self.facts is None:
+            return None
+        return [a for doc_id in self.documents for a in self.facts.get(doc_id, ([], []))[0]]
+
+    @property
+    def targets(self) -> list | None:
+        if self.facts is None:
+            return None
+        return [t for doc_id in self.documents for t in self.facts.get(doc_id, ([], []))[1]]
 
     def chunk_texts(self) -> list[str]:
         return [index_text(self.documents[c.doc_id].meta, c) for c in self.chunks]
+
+    def counts(self) -> LexicalCounts:
+        """Term counts for BM25 updates: from memory, the directory, or (older indexes) re-tokenised."""
+        if self.lexical_counts is None:
+            path = Path(self.directory) / COUNTS_FILE
+            loaded = LexicalCounts.load(Path(self.directory)) if path.exists() else None
+            if loaded is not None and len(loaded.counts) == self.lexical.weights.nnz \
+                    and len(loaded.lengths) == len(self.chunks):
+                self.lexical_counts = loaded
+            else:
+                log.warning("no usable lexical counts: re-tokenising every chunk once",
+                            extra={"dir": str(self.directory), "chunks": len(self.chunks)})
+                self.lexical, self.lexical_counts = build_lexical(self.chunk_texts())
+        return self.lexical_counts
 
 
 def corpus_hash(documents: list[Document] | list[StoredDocument]) -> str:
@@ -97,26 +297,69 @@ def corpus_hash(documents: list[Document] | list[StoredDocument]) -> str:
     return h.hexdigest()
 
 
+# ---- full build -----------------------------------------------------------------------------------
+def embed_texts(texts: Sequence[str], encoder: Encoder, batch_size: int = 32, progress: bool = False,
+                block: int = EMBED_BLOCK) -> np.ndarray:
+    """Vectors of ``texts`` embedded block by block into one preallocated matrix (bounded working memory);
+    with a :class:`CachedEncoder` each distinct text is embedded once and the cache is flushed per block."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    bar = tqdm(total=len(texts), desc="embed", unit="chunk", disable=not progress, mininterval=2)
+    for a in range(0, len(texts), block):
+        part = list(texts[a: a + block])
+        out[a: a + len(part)] = encoder.encode_documents(part, batch_size=batch_size, progress=False)
+        if isinstance(encoder, CachedEncoder):
+            encoder.flush()
+        bar.update(len(part))
+    bar.close()
+    return out
+
+
+def _with_cache(encoder: Encoder, cache: EmbeddingCache | None) -> Encoder:
+    if cache is None or isinstance(encoder, CachedEncoder):
+        return encoder
+    return CachedEncoder(encoder, cache)
+
+
 def build_index(documents: list[Document], chunks: list[Chunk], encoder: Encoder, out_dir: Path,
-                settings: ChunkSettings, batch_size: int = 32, progress: bool = True) -> IndexBundle:
-    """Embed and index ``chunks`` and write the directory atomically."""
+                settings: ChunkSettings, batch_size: int = 32, progress: bool = True, *,
+                dense: DenseSettings | None = None, cache: EmbeddingCache | None = None,
+                vectors: np.ndarray | None = None) -> IndexBundle:
+    """Embed and index ``chunks`` and write the directory atomically.
+
+    ``dense`` chooses the FAISS index (flat below a size threshold, IVF above by default); ``cache`` skips
+    texts embedded before; ``vectors`` (chunk order, made by ``encoder``'s model) skips embedding entirely.
+    """
     if not chunks:
         raise ValueError("no chunks to index: the plans produced no text")
+    dense = dense or DenseSettings()
     stored = {d.doc_id: StoredDocument.from_document(d) for d in documents}
     texts = [index_text(stored[c.doc_id].meta, c) for c in chunks]
     t0 = time.perf_counter()
-    vectors = encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
+    enc = _with_cache(encoder, cache)
+    given = vectors is not None
+    if vectors is None:
+        vectors = embed_texts(texts, enc, batch_size, progress)
+    elif vectors.shape != (len(chunks), encoder.dim):
+        raise ValueError(f"vectors of shape {vectors.shape} for {len(chunks)} chunks of dim {encoder.dim}")
     embed_s = time.perf_counter() - t0
-    log.info("embedded chunks", extra={"chunks": len(texts), "seconds": round(embed_s, 2),
+    if given:
+        stats = {"vectors": "given", "embedded": 0}
+    else:
+        stats = enc.stats.to_json() if isinstance(enc, CachedEncoder) else {"embedded": len(texts)}
+    log.info("embedded chunks", extra={"chunks": len(texts), "seconds": round(embed_s, 2), **stats,
                                        "chunks_per_s": round(len(texts) / max(embed_s, 1e-9), 1)})
-    bundle = IndexBundle(out_dir, {}, stored, list(chunks), vectors, DenseIndex.build(vectors),
-                         LexicalIndex.build(texts))
-    bundle.manifest = _manifest(bundle, encoder, settings)
+    lexical, counts = build_lexical(texts, progress=progress)
+    bundle = IndexBundle(out_dir, {}, stored, list(chunks), np.ascontiguousarray(vectors, dtype=np.float32),
+                         DenseIndex.build(vectors, dense, progress=progress), lexical, counts,
+                         extract_facts(stored.values(), progress))
+    bundle.manifest = _manifest(bundle, encoder, settings, dense, {"embedding": stats,
+                                                                    "embed_seconds": round(embed_s, 2)})
     write_index(bundle, out_dir)
     return bundle
 
 
-def _manifest(b: IndexBundle, encoder: Encoder, settings: ChunkSettings) -> dict:
+def _manifest(b: IndexBundle, encoder: Encoder, settings: ChunkSettings | dict, dense: DenseSettings,
+              build: dict | None = None) -> dict:
     per_doc: dict[str, int] = {}
     for c in b.chunks:
         per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
@@ -127,17 +370,178 @@ def _manifest(b: IndexBundle, encoder: Encoder, settings: ChunkSettings) -> dict
         "embedding": {"model": encoder.name, "dim": encoder.dim, "normalized": True,
                       "query_prompt": "query: ", "passage_prompt": "passage: "},
         "normalisation": NORMALISATION_VERSION,
-        "chunking": settings.to_json(),
+        "chunking": settings.to_json() if isinstance(settings, ChunkSettings) else dict(settings),
         "lexical": {"scheme": "bm25", "k1": K1, "b": B, "terms": "folded+ocr-repaired syllables and bigrams",
-                    "n_terms": len(b.lexical.vocab)},
-        "faiss": {"type": type(b.dense.index).__name__, "ntotal": b.dense.ntotal, "metric": "inner_product"},
+                    "n_terms": len(b.lexical.vocab), "counts": COUNTS_FILE},
+        "faiss": {"type": type(b.dense.index).__name__, "ntotal": b.dense.ntotal, "metric": "inner_product",
+                  "params": b.dense.params, "settings": dense.to_json()},
         "corpus_hash": corpus_hash(list(b.documents.values())),
         "documents": [{"doc_id": d.doc_id, "source_file": d.source_file, "sha256": d.sha256,
                        "chunks": per_doc.get(d.doc_id, 0)} for d in b.documents.values()],
         "chunk_count": len(b.chunks),
+        "build": build or {},
+        "facts": None if b.facts is None else {
+            "file": FACTS_FILE, "fingerprint": facts_fingerprint(),
+            "assignments": sum(len(a) for a, _ in b.facts.values()),
+            "targets": sum(len(t) for _, t in b.facts.values())},
     }
 
 
+# ---- incremental update ---------------------------------------------------------------------------
+@dataclass
+class UpdateResult:
+    bundle: IndexBundle
+    added: list[str]  # doc ids new to the index
+    changed: list[str]  # doc ids whose text or metadata changed
+    unchanged: list[str]  # doc ids given but identical to what is indexed (nothing done)
+    removed: list[str]
+    chunks_added: int
+    chunks_removed: int
+    embedded: int  # distinct texts run through the model
+    reused: int  # chunk texts whose vectors came from the index or the cache
+    seconds: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "bundle"}
+
+
+def _plan_changes(bundle: IndexBundle, docs: list[tuple[Document, list[Chunk]]], removed: list[str]
+                  ) -> tuple[list[tuple[Document, list[Chunk]]], list[str], list[str], list[str]]:
+    ids = [d.doc_id for d, _ in docs]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"documents given twice: {dupes}")
+    unknown = sorted(set(removed) - set(bundle.documents))
+    if unknown:
+        raise ValueError(f"cannot remove {unknown}: not in the index at {bundle.directory}")
+    both = sorted(set(removed) & set(ids))
+    if both:
+        raise ValueError(f"{both} both added and removed")
+    old_texts: dict[str, list[str]] = {}
+    for c in bundle.chunks:
+        old_texts.setdefault(c.doc_id, []).append(c.text)
+    todo, added, changed, same = [], [], [], []
+    for doc, chunks in docs:
+        if any(c.doc_id != doc.doc_id for c in chunks):
+            raise ValueError(f"chunks given with {doc.doc_id} belong to another document")
+        old = bundle.documents.get(doc.doc_id)
+        if old is None:
+            added.append(doc.doc_id)
+        elif (old.sha256, old.meta, old_texts.get(doc.doc_id, [])) == (doc.sha256, doc.meta, [c.text for c in chunks]):
+            same.append(doc.doc_id)
+            continue
+        else:
+            changed.append(doc.doc_id)
+        todo.append((doc, chunks))
+    return todo, added, changed, same
+
+
+def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Chunk]]], removed: list[str],
+                 encoder: Encoder, *, cache: EmbeddingCache | None = None, bundle: IndexBundle | None = None,
+                 dense: DenseSettings | None = None, batch_size: int = 32, verify: bool = True,
+                 progress: bool = False) -> UpdateResult:
+    """Add or replace the given plans (each with its chunks) and remove ``removed`` doc ids, in place.
+
+    Only chunk texts the index (or ``cache``) has not embedded are run through the model.  ``bundle`` is the
+    already-loaded index of ``index_dir`` (saves loading it; it is left unchanged).  The directory is rewritten
+    atomically; the manifest lists the documents and records the update.
+    """
+    t = {"start": time.perf_counter()}
+    index_dir = Path(index_dir)
+    if bundle is None:
+        bundle = load_index(index_dir, verify_checksums=verify)
+        dense_before = bundle.dense
+    else:  # the caller's bundle stays searchable and unchanged
+        dense_before = DenseIndex(faiss.clone_index(bundle.dense.index))
+    check_encoder(bundle, encoder)
+    t["load"] = time.perf_counter()
+    todo, added, changed, same = _plan_changes(bundle, added_or_changed, removed)
+    if not todo and not removed:
+        return UpdateResult(bundle, [], [], same, [], 0, 0, 0, 0, _laps(t))
+    drop = set(removed) | set(changed)
+    keep = np.fromiter((c.doc_id not in drop for c in bundle.chunks), dtype=bool, count=len(bundle.chunks))
+    documents = {k: v for k, v in bundle.documents.items() if k not in drop}
+    for doc, _ in todo:
+        documents[doc.doc_id] = StoredDocument.from_document(doc)
+    new_chunks = [c for _, cs in todo for c in cs]
+    new_texts = [index_text(documents[c.doc_id].meta, c) for c in new_chunks]
+    counts = bundle.counts()
+    t["counts"] = time.perf_counter()
+
+    enc = CachedEncoder(encoder, cache if cache is not None else EmbeddingCache(encoder.name, encoder.dim))
+    gone = np.flatnonzero(~keep)
+    enc.seed([index_text(bundle.documents[bundle.chunks[i].doc_id].meta, bundle.chunks[i]) for i in gone],
+             bundle.vectors[gone])  # an edited plan's untouched chunks keep their vectors
+    new_vecs = embed_texts(new_texts, enc, batch_size, progress) if new_texts else np.zeros((0, encoder.dim),
+                                                                                          np.float32)
+    t["embed"] = time.perf_counter()
+    lexical, counts = update_lexical(bundle.lexical, counts, keep, new_texts)
+    t["lexical"] = time.perf_counter()
+    vectors = np.concatenate([bundle.vectors[keep], new_vecs]).astype(np.float32, copy=False)
+    dense = dense or DenseSettings.from_json(bundle.manifest.get("faiss", {}).get("settings"))
+    dense_index = dense_before.updated(keep, new_vecs, vectors, dense)
+    t["dense"] = time.perf_counter()
+
+    chunks = [c for c, k in zip(bundle.chunks, keep, strict=True) if k] + new_chunks
+    facts = bundle.facts if bundle.facts is not None else _load_facts(Path(bundle.directory), bundle.manifest)
+    if facts is not None:
+        facts = {d: f for d, f in facts.items() if d in documents and d not in drop}
+        facts.update(extract_facts(documents[doc.doc_id] for doc, _ in todo))
+    else:
+        log.warning("no current stored facts: the updated index has none (the retriever extracts them at start-up;"
+                    " a full `kehoach ingest` stores them again)", extra={"dir": str(index_dir)})
+    t["facts"] = time.perf_counter()
+    out = IndexBundle(index_dir, {}, documents, chunks, vectors, dense_index, lexical, counts, facts)
+    history = list(bundle.manifest.get("build", {}).get("updates", []))[-19:]
+    stats = enc.stats.to_json()
+    history.append({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "added": added, "changed": changed,
+                    "removed": sorted(removed), "embedding": stats})
+    build = {**bundle.manifest.get("build", {}), "updates": history}
+    out.manifest = _manifest(out, encoder, bundle.manifest["chunking"], dense, build)
+    out.manifest["created"] = bundle.manifest.get("created", out.manifest["created"])
+    out.manifest["updated"] = history[-1]["at"]
+    write_index(out, index_dir)
+    t["write"] = time.perf_counter()
+    result = UpdateResult(out, added, changed, same, sorted(removed), len(new_chunks), int((~keep).sum()),
+                          stats["embedded"], stats["cache_hits"], _laps(t))
+    log.info("updated index", extra={k: v for k, v in result.to_json().items() if k != "unchanged"})
+    return result
+
+
+def chunk_settings_of(index_dir: Path) -> ChunkSettings:
+    """The chunking an index was built with (an update must chunk new plans the same way)."""
+    path = Path(index_dir) / "manifest.json"
+    if not path.exists():
+        raise IndexError_(f"no index at {index_dir} to update; build it first with "
+                          f"`kehoach ingest --index-dir {index_dir} corpus/`")
+    saved = json.loads(path.read_text("utf-8")).get("chunking", {})
+    return ChunkSettings(**{k: saved[k] for k in ChunkSettings.__dataclass_fields__ if k in saved})
+
+
+def update_from_paths(index_dir: Path, paths: list[Path], removed: list[str], encoder: Encoder, *,
+                      cache: EmbeddingCache | None = None, batch_size: int = 32, progress: bool = True
+                      ) -> UpdateResult:
+    """Parse the plan files under ``paths`` with the index's chunking and :func:`update_index` with them."""
+    from ingest.chunking import chunk_document
+    from ingest.pipeline import load_document
+    from ingest.reader import discover
+
+    cs = chunk_settings_of(index_dir)
+    docs = []
+    for f in tqdm(discover(paths) if paths else [], desc="ingest", unit="plan", disable=not progress):
+        doc = load_document(f)
+        docs.append((doc, chunk_document(doc, cs)))
+    return update_index(index_dir, docs, removed, encoder, cache=cache, batch_size=batch_size, progress=progress)
+
+
+def _laps(t: dict[str, float]) -> dict[str, float]:
+    names = list(t)
+    laps = {b: round(t[b] - t[a], 3) for a, b in zip(names, names[1:], strict=False)}
+    laps["total"] = round(time.perf_counter() - t["start"], 3)
+    return laps
+
+
+# ---- writing and loading --------------------------------------------------------------------------
 def write_index(bundle: IndexBundle, out_dir: Path) -> None:
     """Write every file into a temp sibling, then swap it in; a crash never leaves a half index."""
     out_dir = out_dir.resolve()
@@ -160,6 +564,9 @@ def write_index(bundle: IndexBundle, out_dir: Path) -> None:
 
 
 def _write_files(b: IndexBundle, d: Path) -> None:
+    counts = b.lexical_counts
+    if counts is None and (Path(b.directory) / COUNTS_FILE).exists():
+        counts = b.counts()  # carry the counts over when a loaded bundle is rewritten
     with open(d / "documents.jsonl", "w", encoding="utf-8") as f:
         for doc in b.documents.values():
             f.write(json.dumps(doc.to_json(), ensure_ascii=False) + "\n")
@@ -167,13 +574,20 @@ def _write_files(b: IndexBundle, d: Path) -> None:
         for c in b.chunks:
             f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
     np.save(d / "vectors.npy", b.vectors, allow_pickle=False)
+    if b.facts is not None and set(b.facts) >= set(b.documents):
+        _write_facts(b.facts, b.documents, d / FACTS_FILE)
+    elif (b.manifest.get("facts") or {}).get("file"):
+        b.manifest = {**b.manifest, "facts": None}  # not all plans have facts: store none rather than some
     b.dense.save(d / "dense.faiss")
     b.lexical.save(d)
+    if counts is not None:
+        counts.save(d)
     manifest = dict(b.manifest)
-    manifest["checksums"] = {n: _sha256_file(d / n) for n in REQUIRED_FILES if n != "manifest.json"}
+    names = [n for n in REQUIRED_FILES + OPTIONAL_FILES if n != "manifest.json" and (d / n).exists()]
+    manifest["checksums"] = {n: _sha256_file(d / n) for n in names}
     b.manifest = manifest
     (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    for n in REQUIRED_FILES:
+    for n in ["manifest.json", *names]:
         with open(d / n, "rb") as f:
             os.fsync(f.fileno())
 
@@ -201,10 +615,12 @@ def load_index(directory: Path, verify_checksums: bool = True) -> IndexBundle:
         raise IndexError_(f"{directory}/manifest.json is not valid JSON ({exc}); {fix}") from exc
     _check_manifest(manifest, directory, fix, verify_checksums)
     docs = {}
-    for line in (directory / "documents.jsonl").read_text("utf-8").splitlines():
-        d = StoredDocument.from_json(json.loads(line))
-        docs[d.doc_id] = d
-    chunks = [Chunk.from_json(json.loads(x)) for x in (directory / "chunks.jsonl").read_text("utf-8").splitlines()]
+    with open(directory / "documents.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = StoredDocument.from_json(json.loads(line))
+            docs[d.doc_id] = d
+    with open(directory / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [Chunk.from_json(json.loads(x)) for x in f if x.strip()]
     vectors = np.load(directory / "vectors.npy", allow_pickle=False)
     dense = DenseIndex.load(directory / "dense.faiss")
     lexical = LexicalIndex.load(directory)
@@ -219,7 +635,8 @@ def load_index(directory: Path, verify_checksums: bool = True) -> IndexBundle:
     unknown = {c.doc_id for c in chunks} - set(docs)
     if unknown:
         raise IndexError_(f"chunks refer to unknown documents {sorted(unknown)}; {fix}")
-    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical)
+    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical, None,
+                       _load_facts(directory, manifest))
 
 
 def _check_manifest(m: dict, directory: Path, fix: str, verify_checksums: bool) -> None:
@@ -231,6 +648,8 @@ def _check_manifest(m: dict, directory: Path, fix: str, verify_checksums: bool) 
                           f"this code uses {NORMALISATION_VERSION!r}; {fix}")
     if verify_checksums:
         for name, expected in m.get("checksums", {}).items():
+            if not (directory / name).exists():
+                raise IndexError_(f"{directory}/{name} is listed in the manifest but missing; {fix}")
             if _sha256_file(directory / name) != expected:
                 raise IndexError_(f"{directory}/{name} does not match its checksum (corrupted?); {fix}")
 
