@@ -317,35 +317,38 @@ def _emit(text: str, out: Path | None) -> None:
         print(text)
 
 
+def _emit_rows(rows: list[dict], args: argparse.Namespace, all_columns: tuple[str, ...],
+               table_columns: tuple[str, ...], noun: str) -> None:
+    """Rows as CSV (every column), JSON, or a terminal table of the main columns."""
+    from app.export import to_csv, to_json, to_table
+
+    if args.format == "csv":
+        _emit(to_csv(rows, all_columns), args.out)
+    elif args.format == "json":
+        _emit(to_json(rows), args.out)
+    else:
+        _emit(to_table(rows, table_columns) + f"\n({len(rows)} {noun})", args.out)
+
+
 def cmd_assignments(args: argparse.Namespace, s: Settings) -> int:
-    from app.export import ASSIGNMENT_COLUMNS, assignment_rows, to_csv, to_json, to_table
+    from app.export import ASSIGNMENT_COLUMNS, assignment_rows
     from retriever.facts import filter_assignments
 
     bundle, facts = _facts(s)
     rows = assignment_rows(filter_assignments(facts, bundle.documents, args.doc, args.agency), bundle.documents)
-    if args.format == "csv":
-        _emit(to_csv(rows, ASSIGNMENT_COLUMNS), args.out)
-    elif args.format == "json":
-        _emit(to_json(rows), args.out)
-    else:
-        cols = ("doc_number", "issuer", "row", "task", "lead", "coordinating", "deadline")
-        _emit(to_table(rows, cols) + f"\n({len(rows)} assignments)", args.out)
+    cols = ("doc_number", "issuer", "row", "task", "lead", "coordinating", "deadline")
+    _emit_rows(rows, args, ASSIGNMENT_COLUMNS, cols, "assignments")
     return 0
 
 
 def cmd_targets(args: argparse.Namespace, s: Settings) -> int:
-    from app.export import TARGET_COLUMNS, target_rows, to_csv, to_json, to_table
+    from app.export import TARGET_COLUMNS, target_rows
     from retriever.facts import filter_targets
 
     bundle, facts = _facts(s)
     rows = target_rows(filter_targets(facts, bundle.documents, args.indicator, args.doc), bundle.documents)
-    if args.format == "csv":
-        _emit(to_csv(rows, TARGET_COLUMNS), args.out)
-    elif args.format == "json":
-        _emit(to_json(rows), args.out)
-    else:
-        cols = ("doc_number", "issuer", "label", "value", "unit", "period", "section")
-        _emit(to_table(rows, cols) + f"\n({len(rows)} targets)", args.out)
+    cols = ("doc_number", "issuer", "label", "value", "unit", "period", "section")
+    _emit_rows(rows, args, TARGET_COLUMNS, cols, "targets")
     return 0
 
 
