@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
         print(f"wrote {args.out}")
     for g in goals(bench, scale):
         if g["measured"] is not None:
-            status = "met" if g["met"] else f"MISSED ×{g['off_by']}"
+            status = "met" if g["met"] else "MISSED" + (f" ×{g['off_by']}" if g["off_by"] else "")
             print(f"{g['goal']}: {g['measured']} {g['unit']} (target {g['target']} {g['unit']}) {status}")
     return 0
 

@@ -47,7 +47,7 @@ class BenchConfig:
     embed_sample: int = 64
     http: bool = True
     http_mode: str = "process"  # "process" (kehoach serve) or "thread" (in-process uvicorn)
-    http_levels: tuple[int, ...] = (1, 8, 32)
+    http_levels: tuple[int, ...] = (1, 8, 32, 50)  # 50: the app issue's concurrent-users check
     http_requests: int = 240  # per level, at most
     http_seconds: float = 40.0  # per level, at most
     cold_start_cli: bool = True

@@ -81,34 +81,6 @@ def probe(index_dir: Path, questions: list[str], n: int, budget_s: float, profil
         out["profile"] = {"questions": min(profile_n, len(qs)), "top": _profile_rows(prof)}
     out["memory"] = proc_rss_mb(os.getpid())
     out["chunks"] = len(bundle.chunks)
-    out["proposed"] = _proposed(bundle, encoder, settings, r, qs, budget_s)
-    return out
-
-
-def _proposed(bundle: Any, encoder: Any, settings: Any, original: Any, qs: list[str], budget_s: float
-              ) -> dict[str, Any] | None:
-    """The same questions through :class:`bench.fast_retriever.FastRetriever` (the changes proposed for
-    ``retriever/``), with a check that every answer is the same as the original's."""
-    try:
-        from bench.fast_retriever import FastRetriever
-    except ImportError:
-        return None
-    from bench.measure import latency_stats, time_calls
-    from retriever.search import HybridSettings
-
-    t0 = time.perf_counter()
-    fast = FastRetriever(bundle, encoder, HybridSettings(fusion=settings.fusion))
-    out: dict[str, Any] = {"retriever_init_s": round(time.perf_counter() - t0, 3)}
-    out["ask"] = latency_stats(time_calls(fast.ask, qs, warmup=3, budget_s=budget_s))
-    same = 0
-    diffs = []
-    for q in qs:
-        a, b = original.ask(q).to_json(), fast.ask(q).to_json()
-        if a == b:
-            same += 1
-        elif len(diffs) < 3:
-            diffs.append({"question": q, "original": a["answer"][:200], "proposed": b["answer"][:200]})
-    out.update(same_answers=same, compared=len(qs), differences=diffs)
     return out
 
 

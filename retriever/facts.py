@@ -62,7 +62,12 @@ class Scored:
 
 
 class FactIndex:
-    """Assignments and targets of the indexed plans, with their folded source text for matching."""
+    """Assignments and targets of the indexed plans, with their folded source text for matching.
+
+    Look-ups are indexed so that a question costs about the same with thousands of plans as with five:
+    records by plan, by lead agency, by indicator, by table row and by (plan, offset); the words of every
+    record (an inverted list); and, for records read from OCR text, the one-deletion variants of their words,
+    which give every word within one edit of a question word without comparing it to every record."""
 
     def __init__(self, texts: dict[str, str], assignments: list[Assignment], targets: list[Target],
                  idf: dict[str, float]) -> None:
@@ -72,6 +77,31 @@ class FactIndex:
         self._tokens = [set(search_tokens(a.task + " " + texts[a.doc_id][a.start:a.end])) for a in assignments]
         self._ocr = [a.form == "ocr_table" or a.confidence != "high" or is_ocr_text(texts[a.doc_id][:3000])
                      for a in assignments]
+        self._by_doc: dict[str, list[int]] = {}
+        self._by_lead: dict[str, list[int]] = {}
+        self._by_row: dict[str, list[int]] = {}
+        self._at: dict[tuple[str, int], list[int]] = {}
+        self._postings: dict[str, list[int]] = {}
+        self._ocr_variants: dict[str, set[int]] = {}
+        for i, a in enumerate(assignments):
+            self._by_doc.setdefault(a.doc_id, []).append(i)
+            for key in dict.fromkeys(agency_key(x) for x in a.lead):
+                self._by_lead.setdefault(key, []).append(i)
+            if a.row:
+                self._by_row.setdefault(a.row, []).append(i)
+            self._at.setdefault((a.doc_id, a.start), []).append(i)
+            for t in self._tokens[i]:
+                self._postings.setdefault(t, []).append(i)
+                if self._ocr[i]:
+                    for v in _deletions(t):
+                        self._ocr_variants.setdefault(v, set()).add(i)
+        self._by_indicator: dict[str, list[Target]] = {}
+        for t in targets:
+            self._by_indicator.setdefault(t.indicator, []).append(t)
+
+    def of_doc(self, doc_id: str) -> list[Assignment]:
+        """The plan's assignments in document order."""
+        return [self.assignments[i] for i in self._by_doc.get(doc_id, ())]
 
     # ---- assignments -------------------------------------------------------------------------
     def topic_words(self, question: str, places: tuple[str, ...]) -> set[str]:
@@ -82,14 +112,26 @@ class FactIndex:
                           chunk_rank: dict[tuple[str, int], int], rows: tuple[str, ...] = ()) -> list[Scored]:
         """Assignments of the scoped plans ranked by how much of the question's topic their text holds
         (OCR text matches a word within one edit), helped by the search rank of their chunk and by a
-        table row number the question names."""
+        table row number the question names.  Records that score nothing are left out."""
         words = self.topic_words(question, places)
         if not words:
             return []
         total = sum(self.idf.get(w, 3.0) for w in words)
+        pool: set[int] = set()
+        for w in words:
+            pool.update(self._postings.get(w, ()))
+            if len(w) >= 4:  # near_any(min_len=4): OCR words within one edit share a one-deletion variant
+                for v in _deletions(w):
+                    pool.update(self._ocr_variants.get(v, ()))
+        for key in chunk_rank:
+            pool.update(self._at.get(key, ()))
+        for row in rows:
+            pool.update(self._by_row.get(row, ()))
+        scope = set(docs) if docs else None
         out = []
-        for a, toks, ocr in zip(self.assignments, self._tokens, self._ocr, strict=True):
-            if docs and a.doc_id not in docs:
+        for i in pool:
+            a, toks, ocr = self.assignments[i], self._tokens[i], self._ocr[i]
+            if scope is not None and a.doc_id not in scope:
                 continue
             cover = sum(self.idf.get(w, 3.0) for w in words
                         if w in toks or (ocr and near_any(w, toks, min_len=4))) / total
@@ -97,27 +139,34 @@ class FactIndex:
             bonus = 0.15 / (1 + rank) if rank is not None else 0.0
             if a.row and a.row in rows:
                 bonus += 0.3
-            out.append(Scored(cover + bonus, a))
+            if cover + bonus > 0:
+                out.append(Scored(cover + bonus, a))
         return sorted(out, key=lambda s: (-s.score, s.record.doc_id, s.record.start))
 
     def by_agency(self, agency: str, docs: list[str] | None) -> list[Assignment]:
-        """Assignments an agency leads (matching on the folded canonical key)."""
-        key = agency_key(agency)
-        return [a for a in self.assignments if (not docs or a.doc_id in docs)
-                and any(agency_key(x) == key for x in a.lead)]
+        """Assignments an agency leads (matching on the folded canonical key), in document order."""
+        scope = set(docs) if docs else None
+        return [self.assignments[i] for i in self._by_lead.get(agency_key(agency), ())
+                if scope is None or self.assignments[i].doc_id in scope]
 
     # ---- targets -----------------------------------------------------------------------------
     def match_targets(self, folded_question: str, docs: list[str] | None, years: tuple[str, ...]) -> list[Target]:
         keys = question_indicators(folded_question)
+        scope = set(docs) if docs else None
         out = []
         for key in keys[:1]:
-            for t in self.targets:
-                if t.indicator != key or (docs and t.doc_id not in docs):
+            for t in self._by_indicator.get(key, ()):
+                if scope is not None and t.doc_id not in scope:
                     continue
                 if years and not any(y in t.period for y in years):
                     continue
                 out.append(t)
         return out
+
+
+def _deletions(word: str) -> set[str]:
+    """``word`` and every string one deletion away: two words within one edit share at least one of these."""
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
 def agencies_named(question: str) -> list[str]:

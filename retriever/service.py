@@ -31,7 +31,7 @@ from retriever.answer import (
 from retriever.facts import FactIndex, agencies_named, question_indicators, target_label
 from retriever.fusion import Hit
 from retriever.fuzzy import near_any
-from retriever.query import Query, analyse, normalise_number
+from retriever.query import Query, analyse, normalise_number, place_matcher
 from retriever.search import HybridSearcher, HybridSettings
 
 log = logging.getLogger("retriever")
@@ -61,10 +61,19 @@ class Retriever:
         self.doc_rows = {d: np.asarray(r, dtype=np.int64) for d, r in self.doc_rows.items()}
         vocab, idf = bundle.lexical.vocab, bundle.lexical.idf
         self.idf = {t: float(idf[i]) for t, i in vocab.items() if "_" not in t}
-        self.places = self._doc_places()
-        self.folded_texts = {d.doc_id: repaired(d.text) for d in bundle.documents.values()}
+        self.places = place_matcher(self._doc_places())
+        self.folded_texts = _FoldedTexts(bundle)
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
         self.facts = FactIndex({d: doc.text for d, doc in bundle.documents.items()}, *_facts_of(bundle), self.idf)
+        # scope look-ups, built once: plans by number, localities, and per-question caches of text searches
+        self._by_number: dict[str, set[str]] = {}
+        for d in bundle.documents.values():
+            if d.meta.number:
+                self._by_number.setdefault(normalise_number(d.meta.number), set()).add(d.doc_id)
+        self._localities = [(d.doc_id, repaired(d.meta.locality)) for d in bundle.documents.values()
+                            if d.meta.locality]
+        self._mentions: dict[str, set[str]] = {}
+        self._number_seen: dict[str, bool] = {}
 
     def _doc_places(self) -> dict[str, str]:
         out = {}
@@ -80,21 +89,53 @@ class Retriever:
         """Documents the question names (by number or place); or a reason to abstain."""
         scoped: set[str] = set()
         for num in q.numbers:
-            hits = {d.doc_id for d in self.bundle.documents.values()
-                    if d.meta.number and normalise_number(d.meta.number) == num}
+            hits = self._by_number.get(num, set())
             if hits:
                 scoped |= hits
-            elif not any(num.replace("/", " / ") in t or num in t for t in self.folded_texts.values()):
+            elif not self._number_mentioned(num):
                 return None, f"không có văn bản số {_as_typed(q, num)} trong kho"
         for place in q.places:
-            hits = {d.doc_id for d in self.bundle.documents.values()
-                    if d.meta.locality and place in repaired(d.meta.locality)}
+            hits = {doc_id for doc_id, loc in self._localities if place in loc}
             if not hits:
-                hits = {doc_id for doc_id, t in self.folded_texts.items() if re.search(rf"\b{place}\b", t)}
+                hits = self._docs_mentioning(place)
             if not hits:
                 return None, f"không có kế hoạch nào của/nhắc đến {_as_typed(q, place)} trong kho"
             scoped |= hits
         return (sorted(scoped) if scoped else None), None
+
+    def _candidate_docs(self, text: str, skip_first: bool = False) -> set[str] | None:
+        """Plans whose chunks hold every word pair of ``text`` (a superset of the plans printing it), from the
+        lexical index's columns; None when ``text`` has no usable term (then every plan is a candidate)."""
+        words = [t for t in terms(text) if "_" not in t][1 if skip_first else 0:]
+        keys = [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)] or words
+        if not keys:
+            return None
+        lex, chunks = self.bundle.lexical, self.bundle.chunks
+        found: set[str] | None = None
+        for key in keys:
+            col = lex.vocab.get(key)
+            if col is None:
+                return set()
+            docs = {chunks[r].doc_id for r in lex.weights.indices[lex.weights.indptr[col]:lex.weights.indptr[col + 1]]}
+            found = docs if found is None else found & docs
+        return found
+
+    def _docs_mentioning(self, place: str) -> set[str]:
+        """Plans whose text names ``place`` (folded), confirmed by regex on the candidates only; cached."""
+        if place not in self._mentions:
+            cands = self._candidate_docs(place)
+            pool = self.bundle.documents if cands is None else sorted(cands)
+            self._mentions[place] = {d for d in pool if re.search(rf"\b{place}\b", self.folded_texts[d])}
+        return self._mentions[place]
+
+    def _number_mentioned(self, num: str) -> bool:
+        """Whether any plan prints document number ``num`` (e.g. cites a plan that is not indexed); cached."""
+        if num not in self._number_seen:
+            cands = self._candidate_docs(num, skip_first=True)  # "07-kh/tu" may be printed inside "107-kh/tu"
+            pool = self.bundle.documents if cands is None else sorted(cands)
+            self._number_seen[num] = any(num.replace("/", " / ") in self.folded_texts[d] or num in self.folded_texts[d]
+                                         for d in pool)
+        return self._number_seen[num]
 
     # ---- main entry --------------------------------------------------------------------------
     def _restrict(self, docs: list[str] | None, doc_ids: Collection[str] | None) -> list[str] | None:
@@ -225,14 +266,18 @@ class Retriever:
         return None
 
     def _chunk_at(self, doc_id: str, offset: int) -> Chunk | None:
-        return next((c for c in self.bundle.chunks if c.doc_id == doc_id and c.start <= offset < c.end), None)
+        """The first chunk of ``doc_id`` that holds character ``offset``."""
+        chunks = self.bundle.chunks
+        return next((chunks[i] for i in self.doc_rows.get(doc_id, ()) if chunks[i].start <= offset < chunks[i].end),
+                    None)
 
     def _chunk_ranks(self, hits: list[Hit]) -> dict[tuple[str, int], int]:
+        """(plan, start) of each assignment held by one of the top 10 hits → the best rank of such a hit."""
         ranks: dict[tuple[str, int], int] = {}
         for rank, h in enumerate(hits[:10]):
             c = self.by_id[h.chunk_id]
-            for a in self.facts.assignments:
-                if a.doc_id == c.doc_id and c.start <= a.start < c.end:
+            for a in self.facts.of_doc(c.doc_id):
+                if c.start <= a.start < c.end:
                     ranks.setdefault((a.doc_id, a.start), rank)
         return ranks
 
@@ -525,7 +570,7 @@ class Retriever:
                 spots.append(found.start())
         out: list[Hit] = []
         for at in spots:
-            c = next((c for c in self.bundle.chunks if c.doc_id == doc_id and c.start <= at < c.end), None)
+            c = self._chunk_at(doc_id, at)
             if c and all(h.chunk_id != c.chunk_id for h in out):
                 out.append(Hit(c.chunk_id, 1.0))
         return out
@@ -556,6 +601,20 @@ _TOPIC_EXCLUDE = _TARGET_GENERIC | {"dang", "uy", "thuong", "vu", "ngay", "thang
                                     "nay", "khi", "nao", "hoan", "thanh", "bat", "tu", "luc"}
 _DOC_NUMBER_RE = re.compile(r"\d{1,4}\s*-?\s*[A-Za-z]{1,4}\s*/\s*[A-Za-zĐđ]{1,6}")
 _MIN_ASSIGNMENT_MATCH = 0.45  # share of the question's topic (IDF mass) an assignment's text must hold
+
+
+class _FoldedTexts(dict):
+    """doc_id → ``repaired(text)`` of the plan, folded on first use (folding thousands of plans at start-up
+    took most of a minute at 200k chunks)."""
+
+    def __init__(self, bundle: IndexBundle) -> None:
+        super().__init__()
+        self._docs = bundle.documents
+
+    def __missing__(self, doc_id: str) -> str:
+        value = repaired(self._docs[doc_id].text)
+        self[doc_id] = value
+        return value
 
 
 def _facts_of(bundle: IndexBundle) -> tuple[list, list]:

@@ -78,7 +78,12 @@ def test_report_renders_goals_and_tables(smoke):
         assert heading in md
     assert "kehoach bench --smoke" in md
     gs = goals(smoke, None)
-    assert len(gs) == 6 and gs[0]["measured"] == smoke["latency"]["ours"]["p50_ms"]
+    assert len(gs) == 7 and gs[0]["measured"] == smoke["latency"]["ours"]["p50_ms"]
+    fifty = next(g for g in gs if g["goal"].startswith("errors among 50 concurrent"))
+    assert fifty["measured"] is None and fifty["met"] is None  # the smoke run has no level 50
+    errs = {"http": {"levels": [{"concurrency": 50, "errors": 2, "questions_per_s": 9.0}]}}
+    bad = next(g for g in goals(errs, None) if g["goal"].startswith("errors among 50"))
+    assert bad["met"] is False and bad["off_by"] is None  # a zero target: missed, no ratio
     assert all(g["met"] is None for g in gs[2:3])  # no scale run given: no figure, no verdict
     kept = render(smoke, None, previous="x\n<!-- analysis -->\nhand-written\n<!-- /analysis -->\n")
     assert "hand-written" in kept
@@ -103,7 +108,7 @@ def test_cli_arguments_make_a_smoke_config():
     cfg = _bench_config(ap.parse_args(["--smoke", "--http-levels", "1,4", "--questions-n", "5"]))
     assert cfg.smoke and cfg.http_levels == (1, 4) and cfg.n_questions == 5 and cfg.http_mode == "thread"
     full = _bench_config(ap.parse_args([]))
-    assert full.http_levels == (1, 8, 32) and full.http_mode == "process"
+    assert full.http_levels == (1, 8, 32, 50) and full.http_mode == "process"
 
 
 def test_gold_questions_load():
