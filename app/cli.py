@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the JSON API and the web UI")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default KEHOACH_TORCH_THREADS or 1, fastest under concurrent "
+                        "questions; 0 = torch's choice)")
     _common(p)
 
     p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
@@ -248,6 +251,13 @@ def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
 
     host = args.host or s.host
     port = args.port or s.port
+    threads = s.torch_threads if args.threads is None else args.threads
+    if threads < 0:
+        raise ValueError(f"--threads must be 0 (torch's choice) or more, got {threads}")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     uvicorn.run(create_app(s), host=host, port=port, log_level="info")
     return 0
 

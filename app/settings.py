@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     fusion: str = "weighted"
     log_level: str = "INFO"
     log_json: bool = True
+    # torch CPU threads of the server (`kehoach serve`); 0 = torch's choice (one per core).  One thread
+    # serves concurrent questions faster: with a thread per core per request the cores are oversubscribed
+    # (docs/BENCHMARKS.md, HTTP table); a single question takes the same time either way.
+    torch_threads: int = 1
 
 
 def get_settings() -> Settings:

@@ -51,8 +51,9 @@ class BenchConfig:
     http_requests: int = 240  # per level, at most
     http_seconds: float = 40.0  # per level, at most
     cold_start_cli: bool = True
-    # also measure with torch limited to one thread (the library call, and a second `kehoach serve` with
-    # OMP_NUM_THREADS=1): with N threads per request and several requests in flight on N cores, torch's
+    # also measure the other torch thread setting: the library call limited to one thread, and a second
+    # `kehoach serve` with torch's own choice (KEHOACH_TORCH_THREADS=0, a thread per core) beside the served
+    # default of one thread: with N threads per request and several requests in flight on N cores, torch's
     # OpenMP workers oversubscribe the cores
     one_thread_variant: bool = True
     extra_questions: list[str] = field(default_factory=list)
@@ -230,8 +231,8 @@ def _http_section(cfg: BenchConfig, settings: Settings, index_dir: Path, retriev
                   ) -> dict[str, Any]:
     out = _http_run(cfg, settings, index_dir, retriever, questions, None)
     if cfg.one_thread_variant and cfg.http_mode == "process":
-        log.info("bench: http with OMP_NUM_THREADS=1")
-        out["one_thread"] = _http_run(cfg, settings, index_dir, retriever, questions, 1)
+        log.info("bench: http with torch's default threads (KEHOACH_TORCH_THREADS=0)")
+        out["torch_default_threads"] = _http_run(cfg, settings, index_dir, retriever, questions, 0)
     return out
 
 
@@ -239,8 +240,8 @@ def _http_run(cfg: BenchConfig, settings: Settings, index_dir: Path, retriever: 
               threads: int | None) -> dict[str, Any]:
     if cfg.http_mode == "process":
         env = _server_env(settings)
-        if threads:
-            env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        if threads is not None:
+            env["KEHOACH_TORCH_THREADS"] = str(threads)
         server = start_process_server(index_dir, env)
     else:
         server = start_thread_server(retriever, settings.model_copy(update={"index_dir": index_dir}))

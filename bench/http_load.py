@@ -5,6 +5,11 @@ start → first answer time is the cold start), or uvicorn in a thread of this p
 retriever (``mode="thread"``: fast, for tests and smoke runs; the load generator then shares the GIL with the
 server, so its figures are lower bounds).  Each concurrency level sends at most ``max_requests`` questions or
 runs at most ``max_seconds``, whichever comes first.
+
+On its own, against a running server (``make run``) or one it starts on an index::
+
+    python -m bench.http_load --url http://127.0.0.1:8000 --concurrency 50 --requests 50
+    python -m bench.http_load --index-dir var/index --concurrency 1,8,32,50
 """
 
 from __future__ import annotations
@@ -109,7 +114,7 @@ def wait_first_answer(server: Server, question: str, timeout_s: float = 300.0) -
     raise TimeoutError(f"no answer from {server.url} within {timeout_s}s")
 
 
-async def _level(url: str, questions: list[str], concurrency: int, max_requests: int, max_seconds: float
+async def run_level(url: str, questions: list[str], concurrency: int, max_requests: int, max_seconds: float
                  ) -> dict[str, Any]:
     counter = itertools.count()
     latencies: list[float] = []
@@ -149,7 +154,57 @@ def load_test(url: str, questions: list[str], levels: tuple[int, ...], max_reque
             client.post(url + ASK_PATH, json={"question": q, "k": 5})
     out = []
     for c in levels:
-        res = asyncio.run(_level(url, questions, c, max_requests, max_seconds))
+        res = asyncio.run(run_level(url, questions, c, max_requests, max_seconds))
         log.info("http level", extra=res)
         out.append(res)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    from bench import DEFAULT_GOLD
+
+    ap = argparse.ArgumentParser(prog="python -m bench.http_load",
+                                 description="Concurrent POST /api/ask from 127.0.0.1; prints one JSON line per level.")
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8000")
+    where.add_argument("--index-dir", type=Path, help="start `kehoach serve` on this index for the run")
+    ap.add_argument("--concurrency", default="50", help="comma-separated levels (default 50)")
+    ap.add_argument("--requests", type=int, default=50, help="questions per level (default 50)")
+    ap.add_argument("--seconds", type=float, default=120.0, help="max seconds per level")
+    ap.add_argument("--questions", type=Path, default=DEFAULT_GOLD, help="JSONL with a question field per line")
+    args = ap.parse_args(argv)
+    try:
+        levels = tuple(int(x) for x in args.concurrency.split(","))
+    except ValueError:
+        ap.error(f"--concurrency must be integers separated by commas, got {args.concurrency!r}")
+    if any(c < 1 for c in levels) or args.requests < 1:
+        ap.error("--concurrency levels and --requests must be at least 1")
+    if not args.questions.exists():
+        ap.error(f"questions file not found: {args.questions}")
+    questions = [json.loads(line)["question"] for line in args.questions.read_text("utf-8").splitlines()
+                 if line.strip()]
+    server = None
+    url = args.url
+    if args.index_dir is not None:
+        if not (args.index_dir / "manifest.json").exists():
+            ap.error(f"no index in {args.index_dir}; build it with `kehoach ingest --index-dir {args.index_dir}`")
+        server = start_process_server(args.index_dir)
+        url = server.url
+        wait_first_answer(server, questions[0])
+    try:
+        results = load_test(url.rstrip("/"), questions, levels, args.requests, args.seconds)
+    except httpx.HTTPError as exc:
+        ap.exit(2, f"cannot reach {url}: {exc}\n")
+    finally:
+        if server is not None:
+            server.stop()
+    for res in results:
+        print(json.dumps(res, ensure_ascii=False))
+    return 0 if all(r["errors"] == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

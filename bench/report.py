@@ -140,7 +140,9 @@ def _bench_lines(b: dict) -> list[str]:
     if b.get("http"):
         h = b["http"]
         out += [f"### HTTP (`POST /api/ask`, server mode: {h['mode']})", ""]
-        runs = [("default", h)] + ([("OMP_NUM_THREADS=1", h["one_thread"])] if h.get("one_thread") else [])
+        main = "`kehoach serve` (1 torch thread)" if h["mode"] == "process" else "in-process uvicorn"
+        runs = [(main, h)] + (
+            [("torch's default threads", h["torch_default_threads"])] if h.get("torch_default_threads") else [])
         out += _table(["server", "concurrency", "answered", "errors", "seconds", "questions/s", "p50 ms", "p95 ms"],
                       [[name, lv["concurrency"], lv["ok"], lv["errors"], lv["seconds"], lv["questions_per_s"],
                         lv["p50_ms"], lv["p95_ms"]] for name, run in runs for lv in run["levels"]])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bench.measure import latency_stats
 from evals.baselines import progress_bar
 from evals.gold import GoldItem, find_evidence_spans, load_gold, validate_gold
 from evals.metrics import comparable, contains, doc_rank, first_hit_rank
@@ -289,8 +289,8 @@ def summarise(recs: list[dict], times_ms: list[float]) -> dict:
            "by_accent": breakdown(recs, lambda r: ["accented" if r["accented"] else "accent-free"]),
            "records": recs}
     if times_ms:
-        out["latency_ms"] = {"p50": round(statistics.median(times_ms), 1),
-                             "p95": round(sorted(times_ms)[int(0.95 * (len(times_ms) - 1))], 1)}
+        stats = latency_stats(t / 1000 for t in times_ms)  # the benchmarks' percentiles, so figures agree
+        out["latency_ms"] = {"p50": stats["p50_ms"], "p95": stats["p95_ms"]}
     return out
 
 

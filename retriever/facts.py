@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.agencies import agency_key, find_agencies
 from ingest.assignments import Assignment
 from ingest.metadata import is_ocr_text, repaired
 from ingest.targets import BY_KEY, Target
 from ingest.textnorm import search_tokens
-from retriever.fuzzy import near_any
+from retriever.fuzzy import edit1
 
 # question words and assignment vocabulary that say nothing about which task is meant
 _ASK_WORDS = set("""
@@ -74,27 +76,52 @@ class FactIndex:
         self.assignments = assignments
         self.targets = targets
         self.idf = idf
-        self._tokens = [set(search_tokens(a.task + " " + texts[a.doc_id][a.start:a.end])) for a in assignments]
-        self._ocr = [a.form == "ocr_table" or a.confidence != "high" or is_ocr_text(texts[a.doc_id][:3000])
-                     for a in assignments]
-        self._by_doc: dict[str, list[int]] = {}
+        # plans repeat wording (and agencies) a great deal: tokenise / canonicalise each distinct string once
+        token_cache: dict[str, frozenset[str]] = {}
+        key_cache: dict[str, str] = {}
+        ocr_doc: dict[str, bool] = {}
+        self._tokens: list[frozenset[str]] = []
+        self._ocr: list[bool] = []
+        by_doc: dict[str, list[int]] = {}
         self._by_lead: dict[str, list[int]] = {}
         self._by_row: dict[str, list[int]] = {}
         self._at: dict[tuple[str, int], list[int]] = {}
-        self._postings: dict[str, list[int]] = {}
-        self._ocr_variants: dict[str, set[int]] = {}
+        postings: dict[str, list[int]] = {}
+        ocr_postings: dict[str, list[int]] = {}
         for i, a in enumerate(assignments):
-            self._by_doc.setdefault(a.doc_id, []).append(i)
-            for key in dict.fromkeys(agency_key(x) for x in a.lead):
+            text = a.task + " " + texts[a.doc_id][a.start:a.end]
+            toks = token_cache.get(text)
+            if toks is None:
+                toks = token_cache[text] = frozenset(search_tokens(text))
+            self._tokens.append(toks)
+            if a.doc_id not in ocr_doc:
+                ocr_doc[a.doc_id] = is_ocr_text(texts[a.doc_id][:3000])
+            ocr = a.form == "ocr_table" or a.confidence != "high" or ocr_doc[a.doc_id]
+            self._ocr.append(ocr)
+            by_doc.setdefault(a.doc_id, []).append(i)
+            for name in a.lead:
+                if name not in key_cache:
+                    key_cache[name] = agency_key(name)
+            for key in dict.fromkeys(key_cache[name] for name in a.lead):
                 self._by_lead.setdefault(key, []).append(i)
             if a.row:
                 self._by_row.setdefault(a.row, []).append(i)
             self._at.setdefault((a.doc_id, a.start), []).append(i)
-            for t in self._tokens[i]:
-                self._postings.setdefault(t, []).append(i)
-                if self._ocr[i]:
-                    for v in _deletions(t):
-                        self._ocr_variants.setdefault(v, set()).add(i)
+            for t in toks:
+                postings.setdefault(t, []).append(i)
+                if ocr:
+                    ocr_postings.setdefault(t, []).append(i)
+        self._by_doc = by_doc
+        self._postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in postings.items()}
+        self._ocr_postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in ocr_postings.items()}
+        # words of OCR records by their one-deletion variants: the candidates within one edit of a question word
+        self._ocr_variants: dict[str, list[str]] = {}
+        for t in ocr_postings:
+            for v in _deletions(t):
+                self._ocr_variants.setdefault(v, []).append(t)
+        doc_order = {d: r for r, d in enumerate(sorted(by_doc))}
+        self._doc_rank = np.asarray([doc_order[a.doc_id] for a in assignments], dtype=np.int64)
+        self._start = np.asarray([a.start for a in assignments], dtype=np.int64)
         self._by_indicator: dict[str, list[Target]] = {}
         for t in targets:
             self._by_indicator.setdefault(t.indicator, []).append(t)
@@ -108,40 +135,54 @@ class FactIndex:
         drop = _ASK_WORDS | set(" ".join(places).split())
         return {t for t in search_tokens(question) if t not in drop and len(t) > 1 and not t.isdigit()}
 
+    def _holding(self, word: str) -> np.ndarray:
+        """Records whose words hold ``word``, or (OCR records, words of 4+ letters) a word within one edit."""
+        exact = self._postings.get(word, _NONE)
+        if len(word) < 4:  # near_any(min_len=4)
+            return exact
+        near = {v for d in _deletions(word) for v in self._ocr_variants.get(d, ())}
+        fuzzy = [self._ocr_postings[v] for v in near if v != word and abs(len(v) - len(word)) <= 1 and edit1(word, v)]
+        if not fuzzy:
+            return exact
+        mask = np.zeros(len(self.assignments), dtype=bool)
+        for ix in (exact, *fuzzy):
+            mask[ix] = True
+        return np.flatnonzero(mask)
+
     def match_assignments(self, question: str, places: tuple[str, ...], docs: list[str] | None,
-                          chunk_rank: dict[tuple[str, int], int], rows: tuple[str, ...] = ()) -> list[Scored]:
+                          chunk_rank: dict[tuple[str, int], int], rows: tuple[str, ...] = (),
+                          limit: int | None = None) -> list[Scored]:
         """Assignments of the scoped plans ranked by how much of the question's topic their text holds
         (OCR text matches a word within one edit), helped by the search rank of their chunk and by a
-        table row number the question names.  Records that score nothing are left out."""
+        table row number the question names.  Records that score nothing are left out; ``limit`` keeps the
+        best ones only.  Scores are added word by word over inverted lists, so a question costs the size of
+        its words' lists, not the number of assignments."""
         words = self.topic_words(question, places)
-        if not words:
+        if not words or not self.assignments:
             return []
         total = sum(self.idf.get(w, 3.0) for w in words)
-        pool: set[int] = set()
-        for w in words:
-            pool.update(self._postings.get(w, ()))
-            if len(w) >= 4:  # near_any(min_len=4): OCR words within one edit share a one-deletion variant
-                for v in _deletions(w):
-                    pool.update(self._ocr_variants.get(v, ()))
-        for key in chunk_rank:
-            pool.update(self._at.get(key, ()))
-        for row in rows:
-            pool.update(self._by_row.get(row, ()))
-        scope = set(docs) if docs else None
-        out = []
-        for i in pool:
-            a, toks, ocr = self.assignments[i], self._tokens[i], self._ocr[i]
-            if scope is not None and a.doc_id not in scope:
-                continue
-            cover = sum(self.idf.get(w, 3.0) for w in words
-                        if w in toks or (ocr and near_any(w, toks, min_len=4))) / total
-            rank = chunk_rank.get((a.doc_id, a.start))
-            bonus = 0.15 / (1 + rank) if rank is not None else 0.0
-            if a.row and a.row in rows:
-                bonus += 0.3
-            if cover + bonus > 0:
-                out.append(Scored(cover + bonus, a))
-        return sorted(out, key=lambda s: (-s.score, s.record.doc_id, s.record.start))
+        cover = np.zeros(len(self.assignments), dtype=np.float64)
+        for w in words:  # same order of additions as a per-record sum over ``words``
+            cover[self._holding(w)] += self.idf.get(w, 3.0)
+        bonus = np.zeros_like(cover)
+        for key, rank in chunk_rank.items():
+            for i in self._at.get(key, ()):
+                bonus[i] += 0.15 / (1 + rank)
+        for row in dict.fromkeys(rows):
+            for i in self._by_row.get(row, ()):
+                bonus[i] += 0.3
+        score = cover / total + bonus
+        keep = score > 0
+        if docs:
+            allowed = np.zeros(len(keep), dtype=bool)
+            for d in set(docs):
+                allowed[self._by_doc.get(d, [])] = True
+            keep &= allowed
+        idx = np.flatnonzero(keep)
+        order = idx[np.lexsort((self._start[idx], self._doc_rank[idx], -score[idx]))]
+        if limit is not None:
+            order = order[:limit]
+        return [Scored(float(score[i]), self.assignments[i]) for i in order]
 
     def by_agency(self, agency: str, docs: list[str] | None) -> list[Assignment]:
         """Assignments an agency leads (matching on the folded canonical key), in document order."""
@@ -162,6 +203,9 @@ class FactIndex:
                     continue
                 out.append(t)
         return out
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _deletions(word: str) -> set[str]:

@@ -74,6 +74,7 @@ class Retriever:
                             if d.meta.locality]
         self._mentions: dict[str, set[str]] = {}
         self._number_seen: dict[str, bool] = {}
+        self._signatures: dict[str, str] = {}
 
     def _doc_places(self) -> dict[str, str]:
         out = {}
@@ -179,7 +180,7 @@ class Retriever:
         relevant, why = self._relevant(q, hits, qvec)
         if not relevant:
             return self._abstain(q, qid, why)
-        answer = self._compose(q, hits, docs, k, qid)
+        answer = self._compose(q, hits, docs, k, qid, qvec)
         log.info("answered", extra={"ms": round((time.perf_counter() - t0) * 1000, 1), "intent": answer.intent,
                                     "abstained": answer.abstained, "top": hits[0].chunk_id})
         return answer
@@ -220,7 +221,8 @@ class Retriever:
                 ordered.append(h)
         return tuple(self._citation(i + 1, h) for i, h in enumerate(ordered[:k]))
 
-    def _compose(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
+    def _compose(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None,
+                 qvec: np.ndarray | None = None) -> Answer:
         intent = q.intents[0]
         if "meta" in q.intents:
             return self._meta_answer(q, hits, docs, k, qid)
@@ -230,7 +232,7 @@ class Retriever:
         if structured is not None:
             return structured
         if docs and len(docs) > 1 and (len(q.places) + len(q.numbers)) > 1:
-            return self._cross_doc_answer(q, hits, docs, k, qid)
+            return self._cross_doc_answer(q, hits, docs, k, qid, qvec)
         picks = self._best_windows(q, hits[:5], per_doc=False)
         if not picks:
             return self._abstain(q, qid, "không có câu nào trả lời đúng loại thông tin được hỏi")
@@ -283,7 +285,7 @@ class Retriever:
 
     def _best_assignment(self, q: Query, hits: list[Hit], docs: list[str] | None):
         ranked = self.facts.match_assignments(q.expanded, q.places, docs, self._chunk_ranks(hits),
-                                              rows=_row_labels(q.folded))
+                                              rows=_row_labels(q.folded), limit=1)
         if not ranked or ranked[0].score < _MIN_ASSIGNMENT_MATCH:
             return None
         a = ranked[0].record
@@ -425,14 +427,15 @@ class Retriever:
                                  if w in have or (ocr and near_any(w, have, min_len=4))) / total)
         return best >= 0.5
 
-    def _cross_doc_answer(self, q: Query, hits: list[Hit], docs: list[str], k: int, qid: str | None) -> Answer:
+    def _cross_doc_answer(self, q: Query, hits: list[Hit], docs: list[str], k: int, qid: str | None,
+                          qvec: np.ndarray | None = None) -> Answer:
         """One quoted passage per plan the question names, so plans can be compared."""
         parts, firsts = [], []
         for doc_id in docs:
             doc_hits = [h for h in hits if self.by_id[h.chunk_id].doc_id == doc_id][:3]
             if not doc_hits:
                 rows = self.doc_rows[doc_id]
-                doc_hits = self.searcher.search(q.text, 3, rows=rows, lexical_query=q.search)
+                doc_hits = self.searcher.search(q.text, 3, rows=rows, lexical_query=q.search, qvec=qvec)
             picks = self._best_windows(q, doc_hits, per_doc=False)
             if not picks:
                 continue
@@ -529,8 +532,7 @@ class Retriever:
         return 0.5 * uni + 0.5 * sum(p in have_pairs for p in pairs) / len(pairs)
 
     def _meta_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
-        indexed = {normalise_number(d.meta.number) for d in self.bundle.documents.values() if d.meta.number}
-        missing = [n for n in q.numbers if n not in indexed]
+        missing = [n for n in q.numbers if n not in self._by_number]
         if missing:
             return self._abstain(q, qid, f"văn bản {missing[0].upper()} chỉ được nhắc đến, không có trong kho")
         doc_id = docs[0] if docs and len(docs) == 1 else self.by_id[hits[0].chunk_id].doc_id
@@ -575,15 +577,18 @@ class Retriever:
                 out.append(Hit(c.chunk_id, 1.0))
         return out
 
+    def _signature_block(self, doc_id: str) -> str:
+        """Folded text just above the plan's signer (where the signer's title is printed); "" without one."""
+        if doc_id not in self._signatures:
+            d = self.bundle.documents[doc_id]
+            at = d.text.rfind(d.meta.signer) if d.meta.signer else -1
+            self._signatures[doc_id] = repaired(d.text[max(0, at - 200): at]) if at >= 0 else ""
+        return self._signatures[doc_id]
+
     def _person_answer(self, q: Query, hits: list[Hit], docs: list[str] | None, k: int, qid: str | None) -> Answer:
         """"Ai là Bí thư …?": answerable only from a plan's signature block."""
         for doc_id in docs or list(self.bundle.documents):
-            d = self.bundle.documents[doc_id]
-            if not d.meta.signer:
-                continue
-            at = d.text.rfind(d.meta.signer)
-            block = repaired(d.text[max(0, at - 200): at])
-            if q.person_title in block:
+            if q.person_title in self._signature_block(doc_id):
                 return self._meta_answer(q, hits, [doc_id], k, qid)
         return self._abstain(q, qid, "các kế hoạch không nêu người giữ chức vụ này")
 

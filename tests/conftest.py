@@ -7,6 +7,7 @@ of building one into a temporary folder (about 40 s).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # the model is built locally and must never be fetched: set before anything imports huggingface_hub
@@ -15,7 +16,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
 
+from app.api import create_app  # noqa: E402
 from app.runtime import load_encoder, load_retriever  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from index.encoder import SentenceTransformerEncoder  # noqa: E402
@@ -62,3 +65,11 @@ def index_dir(settings: Settings, request: pytest.FixtureRequest,
 @pytest.fixture(scope="session")
 def retriever(settings: Settings, encoder: SentenceTransformerEncoder, index_dir: Path) -> Retriever:
     return load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def client(retriever: Retriever, settings: Settings) -> Iterator[TestClient]:
+    """The FastAPI app around the session's retriever (lifespan run once), for the API and briefing tests."""
+    app = create_app(settings.model_copy(update={"index_dir": retriever.bundle.directory}), retriever=retriever)
+    with TestClient(app) as c:
+        yield c

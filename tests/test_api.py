@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ DIEN_BIEN = "Tỉnh Điện Biên phấn đấu tuổi thọ trung bình đến 
 ACCENT_FREE = "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong"
 UNANSWERABLE = "Tỉnh Lào Cai giao cơ quan nào chủ trì?"
 DIEN_BIEN_DOC = "002_2e9b76a3db659b23"
-
-
-@pytest.fixture(scope="module")
-def client(retriever: Retriever, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"index_dir": retriever.bundle.directory}),
-                     retriever=retriever)
-    with TestClient(app) as c:
-        yield c
 
 
 def _ask(client: TestClient, question: str, k: int | None = None) -> dict:

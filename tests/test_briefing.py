@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,14 +21,6 @@ from retriever.service import Retriever
 BOM = "\ufeff"
 LIFE = "Tuổi thọ trung bình"
 DIEN_BIEN_REF = "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên, ngày 21/11/2025, mục "
-
-
-@pytest.fixture(scope="module")
-def client(retriever: Retriever, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"index_dir": retriever.bundle.directory}),
-                     retriever=retriever)
-    with TestClient(app) as c:
-        yield c
 
 
 def _json(client: TestClient, path: str, **params: str) -> list[dict]:

@@ -281,3 +281,21 @@ def _no_horizontal_overflow(page: Page) -> None:
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1, f"page is {overflow}px wider than the window"
+
+
+def test_fifty_concurrent_asks_all_answered(base_url: str) -> None:
+    """50 users at once on the served app (loopback load generator of bench/http_load.py): every POST /api/ask
+    is answered with 200 and a grounded answer.  No timing is asserted here; the figures are in BENCHMARKS.md."""
+    import asyncio
+
+    from bench import DEFAULT_GOLD
+    from bench.http_load import run_level
+    from evals.gold import load_gold
+
+    questions = [g.question for g in load_gold(DEFAULT_GOLD)][:50]
+    res = asyncio.run(run_level(base_url, questions, concurrency=50, max_requests=50, max_seconds=600))
+    assert res["errors"] == 0, res["error_kinds"]
+    assert res["ok"] == 50 and res["p95_ms"] is not None
+    r = httpx.post(base_url + "/api/ask", json={"question": questions[0], "k": 3}, timeout=60)
+    body = r.json()
+    assert r.status_code == 200 and body["citations"] and body["citations"][0]["doc_number"]

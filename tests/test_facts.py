@@ -83,3 +83,45 @@ def test_cli_targets(index_dir, capsys):
 def test_cli_unknown_plan(index_dir, capsys):
     assert cli_main(["assignments", "--doc", "99-KH/TU", "--index-dir", str(index_dir)]) == 2
     assert "no indexed plan" in capsys.readouterr().err
+
+
+def _scan_scores(facts, question, places, docs, chunk_rank, rows):
+    """The per-record definition match_assignments must agree with (a full scan, as it was first written)."""
+    from retriever.fuzzy import near_any
+
+    words = facts.topic_words(question, places)
+    total = sum(facts.idf.get(w, 3.0) for w in words)
+    out = []
+    for a, toks, ocr in zip(facts.assignments, facts._tokens, facts._ocr, strict=True):
+        if docs and a.doc_id not in docs:
+            continue
+        cover = sum(facts.idf.get(w, 3.0) for w in words if w in toks or (ocr and near_any(w, toks, min_len=4)))
+        rank = chunk_rank.get((a.doc_id, a.start))
+        bonus = 0.15 / (1 + rank) if rank is not None else 0.0
+        if a.row and a.row in rows:
+            bonus += 0.3
+        if cover / total + bonus > 0:
+            out.append((cover / total + bonus, a.doc_id, a.start))
+    return sorted(out, key=lambda s: (-s[0], s[1], s[2]))
+
+
+@pytest.mark.parametrize("question,scoped,rows", [
+    ("Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân?", False, ()),
+    ("co quan nao chu tri tham muu cong tac dieu tri Methadone", False, ()),
+    ("Ai chu tri bao hiem y te toan dan o Dien Bien", True, ()),  # OCR plan: words within one edit count
+    ("nhiệm vụ bảo đảm trật tự, an toàn giao thông (mục 6.1) do ai chủ trì?", False, ("6.1",)),
+])
+def test_indexed_assignment_scores_equal_a_full_scan(retriever, question, scoped, rows):
+    facts = retriever.facts
+    docs = sorted({a.doc_id for a in facts.assignments if a.form == "ocr_table"}) if scoped else None
+    hits = retriever.search(question, 10)
+    ranks = retriever._chunk_ranks(hits)
+    got = [(s.score, s.record.doc_id, s.record.start)
+           for s in facts.match_assignments(question, (), docs, ranks, rows=rows)]
+    want = _scan_scores(facts, question, (), docs, ranks, rows)
+    assert got == want and len(got) > 3
+    if scoped:  # the OCR case really exercises words matched within one edit only
+        words = facts.topic_words(question, ())
+        assert any(set(facts._holding(w).tolist()) - set(facts._postings.get(w, ()).tolist()) for w in words)
+    best = facts.match_assignments(question, (), docs, ranks, rows=rows, limit=1)
+    assert [(s.score, s.record.doc_id, s.record.start) for s in best] == want[:1]

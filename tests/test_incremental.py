@@ -4,6 +4,7 @@ FAISS index type chosen by size."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 
 from index.dense import DenseIndex, DenseSettings
 from index.embed_cache import CachedEncoder, EmbeddingCache, text_key
-from index.lexical import LexicalIndex
-from index.store import COUNTS_FILE, build_index, build_lexical, index_text, load_index, update_index
+from index.lexical import COUNTS_FILE, K1, B, LexicalIndex, build_lexical, terms
+from index.store import build_index, index_text, load_index, update_index
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.pipeline import ingest_paths, load_document
 
@@ -199,14 +200,25 @@ def test_cli_incremental_and_remove(base, tmp_path, encoder, monkeypatch, capsys
     assert "added 1" in out and "removed 1" in out
 
 
-def test_build_lexical_matches_lexical_index_build():
+def test_bm25_weights_follow_the_textbook_formula():
+    """The one BM25 implementation (index.lexical.bm25_weights) against a direct computation:
+    idf = ln(1 + (N - df + 0.5) / (df + 0.5)); w = tf (k1 + 1) / (tf + k1 (1 - b + b len / avglen)) idf."""
     texts = [PLAN_A, PLAN_B, PLAN_C, "một hai ba ba"]
-    ours, counts = build_lexical(texts)
-    ref = LexicalIndex.build(texts)
-    assert ours.vocab == ref.vocab
-    assert np.array_equal(ours.idf, ref.idf)
-    assert (ours.weights != ref.weights).nnz == 0
-    assert len(counts.counts) == ours.weights.nnz and len(counts.lengths) == len(texts)
+    lex, counts = build_lexical(texts)
+    toks = [terms(t) for t in texts]
+    avg = sum(map(len, toks)) / len(toks)
+    dense = lex.weights.toarray()
+    for term in ("ba", "mot_hai", "y_te", "chu_tri"):
+        col = lex.vocab[term]
+        df = sum(term in t for t in toks)
+        idf = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5))
+        assert lex.idf[col] == pytest.approx(idf, rel=1e-6)
+        for d, t in enumerate(toks):
+            tf = t.count(term)
+            want = tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(t) / avg)) * idf if tf else 0.0
+            assert dense[d, col] == pytest.approx(want, rel=1e-5)
+    assert len(counts.counts) == lex.weights.nnz and len(counts.lengths) == len(texts)
+    assert LexicalIndex.build(texts).vocab == lex.vocab
 
 
 # ---- embedding cache ----------------------------------------------------------------------------
