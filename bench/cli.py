@@ -17,6 +17,8 @@ log = logging.getLogger("bench")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smoke", action="store_true", help="tiny run for CI (one plan, in-process HTTP), < 1 min")
     p.add_argument("--scale", action="store_true", help="the 200k-chunk synthetic run instead (~30-40 min)")
+    p.add_argument("--probe-only", action="store_true",
+                   help="with --scale: re-measure only the retriever on the saved 200k index")
     p.add_argument("--render", action="store_true", help="only re-render --out from the saved JSON results")
     p.add_argument("--out", type=Path, default=None,
                    help="write the report here: .md (Markdown, with the other saved run) or .json (this run)")
@@ -71,15 +73,23 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
 
     settings = settings or Settings()
     results: Path = args.results_dir
+    if args.probe_only and not args.scale:
+        raise ValueError("--probe-only goes with --scale")
     result: dict | None = None
     if args.render:
         pass
     elif args.scale:
-        from bench.scale import ScaleConfig, run_scale
+        from bench.scale import ScaleConfig, reprobe, run_scale
 
         cfg = ScaleConfig(target_chunks=args.chunks, real_embed=args.real_embed, corpus_dir=args.corpus,
                           questions_file=args.questions)
-        result = run_scale(cfg, settings)
+        if args.probe_only:
+            previous = _load(results / "scale.json")
+            if previous is None:
+                raise FileNotFoundError(f"no {results / 'scale.json'}; run `kehoach bench --scale` first")
+            result = reprobe(cfg, previous)
+        else:
+            result = run_scale(cfg, settings)
         _save(results / "scale.json", result)
     else:
         result = run_bench(_bench_config(args), settings)

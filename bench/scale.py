@@ -285,6 +285,19 @@ def _lexical_section(index_dir: Path, real_lex: LexicalIndex, questions: list[st
             "slowdown_p50": ratio(large["p50_ms"], small["p50_ms"])}
 
 
+def reprobe(cfg: ScaleConfig, previous: dict[str, Any]) -> dict[str, Any]:
+    """Measure the retriever again on the index a previous scale run left in ``cfg.work_dir`` (after a change
+    to ``retriever/``): only the ``probe`` section is replaced, and the result says so."""
+    index_dir = cfg.work_dir / "index"
+    if not (index_dir / "manifest.json").exists():
+        raise FileNotFoundError(f"no scale index in {index_dir}; run `kehoach bench --scale` first")
+    res = dict(previous)
+    res["probe"] = _probe(cfg, index_dir)
+    res["probe"]["remeasured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    res["probe"]["machine"] = machine()
+    return res
+
+
 # ---- retriever in a fresh process -----------------------------------------------------------------
 def _probe(cfg: ScaleConfig, index_dir: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.probe", "--index-dir", str(index_dir), "--questions",
