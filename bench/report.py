@@ -227,6 +227,10 @@ def _probe_lines(p: dict) -> list[str]:
     if not p or "error" in p:
         return ["### Retriever at scale", "", f"probe failed: {p.get('error', 'not run')}", ""]
     out = ["### Retriever at scale (fresh process)", ""]
+    if p.get("remeasured"):
+        out += [f"Re-measured {p['remeasured']} on the same index after a change to `retriever/` "
+                "(`kehoach bench --scale --probe-only`); the corpus, build, dense, lexical and incremental figures "
+                "are from the full run above.", ""]
     out += _table(["model load s", "index load s", "retriever init s", "first answer s", "process → first answer s",
                    "RSS after load MB", "peak RSS MB"],
                   [[p["model_load_s"], p["index_load_s"], p["retriever_init_s"], p["first_answer_s"],
@@ -276,7 +280,9 @@ make index                                          # or: .venv/bin/kehoach inge
 .venv/bin/kehoach bench --out docs/BENCHMARKS.md    # real corpus + baselines + HTTP (~3 min idle)
 .venv/bin/kehoach bench --scale --out docs/BENCHMARKS.md   # 200k synthetic chunks (~20 min idle, ~5 GB RAM)
 .venv/bin/kehoach bench --smoke                     # CI-sized check (~30 s idle)
+.venv/bin/kehoach bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
 .venv/bin/kehoach bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
+.venv/bin/python -m bench.http_load --url http://127.0.0.1:8000 --concurrency 50 --requests 50  # a running server
 .venv/bin/python -m ingest.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
 ```
 

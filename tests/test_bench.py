@@ -162,3 +162,34 @@ def test_scale_run_tiny(tmp_path, settings, encoder):
     assert inc["change"]["changed"] and inc["change"]["embedded"] < inc["change"]["chunks_added"]
     assert inc["remove"]["removed"] and inc["remove"]["embedded"] == 0
     assert "## Scale: 200,000 chunks" in render(None, res)
+
+
+def test_bench_cli_rejects_probe_only_without_scale_and_without_a_saved_run(tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["bench", "--probe-only"]) == 2
+    assert "--probe-only goes with --scale" in capsys.readouterr().err
+    assert main(["bench", "--scale", "--probe-only", "--results-dir", str(tmp_path)]) == 2
+    assert "run `kehoach bench --scale` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--url", "http://127.0.0.1:9", "--concurrency", "a,b"], "--concurrency must be integers"),
+    (["--url", "http://127.0.0.1:9", "--concurrency", "0"], "at least 1"),
+    (["--index-dir", "no/such/index"], "no index in no/such/index"),
+    (["--url", "http://127.0.0.1:9", "--questions", "no/such.jsonl"], "questions file not found"),
+])
+def test_http_load_cli_bad_input(argv, message, capsys):
+    from bench.http_load import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_http_load_cli_unreachable_server(capsys):
+    from bench.http_load import free_port, main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--url", f"http://127.0.0.1:{free_port()}", "--requests", "1"])
+    assert exc.value.code == 2 and "cannot reach" in capsys.readouterr().err
