@@ -244,6 +244,16 @@ def format_answer(ans) -> str:
     return "\n".join(lines)
 
 
+def _set_torch_threads(threads: int) -> None:
+    """torch's CPU threads for this process (0 leaves torch's own choice: one per core)."""
+    if threads < 0:
+        raise ValueError(f"--threads must be 0 (torch's choice) or more, got {threads}")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
     import uvicorn
 
@@ -251,13 +261,7 @@ def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
 
     host = args.host or s.host
     port = args.port or s.port
-    threads = s.torch_threads if args.threads is None else args.threads
-    if threads < 0:
-        raise ValueError(f"--threads must be 0 (torch's choice) or more, got {threads}")
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    _set_torch_threads(s.torch_threads if args.threads is None else args.threads)
     uvicorn.run(create_app(s), host=host, port=port, log_level="info")
     return 0
 
@@ -277,10 +281,7 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
 
         check_xquad_path(args.xquad)
     tolerance = args.tolerance if args.tolerance is not None else (baseline or {}).get("tolerance", DEFAULT_TOLERANCE)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    _set_torch_threads(args.threads)
     encoder = load_encoder(s)
     retriever = load_retriever(s, encoder=encoder) if args.suite in ("gold", "all") else None
     run = run_suites(args.suite, encoder, retriever, gold_path=args.gold, corpus_dir=Path(s.corpus_dir),

@@ -184,8 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--concurrency levels and --requests must be at least 1")
     if not args.questions.exists():
         ap.error(f"questions file not found: {args.questions}")
-    questions = [json.loads(line)["question"] for line in args.questions.read_text("utf-8").splitlines()
-                 if line.strip()]
+    from bench.harness import load_questions
+
+    try:
+        questions = load_questions(args.questions)
+    except (ValueError, AttributeError) as exc:  # invalid JSON, a line that is not an object, no questions
+        ap.error(f"{args.questions}: {exc}")
     server = None
     url = args.url
     if args.index_dir is not None:

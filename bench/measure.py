@@ -84,16 +84,20 @@ def dir_size(path: Path) -> dict[str, Any]:
     return {"bytes": sum(files.values()), "mb": round(sum(files.values()) / 2**20, 2), "files": files}
 
 
-def machine() -> dict[str, Any]:
-    """What the numbers were measured on."""
-    cpu = None
+def cpu_name() -> str | None:
+    """The CPU's model name from /proc/cpuinfo (None where there is none to read)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return None
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = cpu_name()
     ram = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

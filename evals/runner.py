@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench.measure import latency_stats
+from bench.measure import cpu_name, latency_stats
 from evals.baselines import progress_bar
 from evals.gold import GoldItem, find_evidence_spans, load_gold, validate_gold
 from evals.metrics import comparable, contains, doc_rank, first_hit_rank
@@ -440,14 +440,7 @@ def machine_info() -> dict:
 
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name() or platform.processor() or platform.machine()
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "platform": platform.platform()}
 

@@ -5,6 +5,7 @@ text, helped by the hybrid search ranks of the chunks that hold each record."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,7 +185,7 @@ class FactIndex:
             order = order[:limit]
         return [Scored(float(score[i]), self.assignments[i]) for i in order]
 
-    def by_agency(self, agency: str, docs: list[str] | None) -> list[Assignment]:
+    def by_agency(self, agency: str, docs: Collection[str] | None) -> list[Assignment]:
         """Assignments an agency leads (matching on the folded canonical key), in document order."""
         scope = set(docs) if docs else None
         return [self.assignments[i] for i in self._by_lead.get(agency_key(agency), ())
@@ -229,14 +230,10 @@ def folded(text: str) -> str:
 def filter_assignments(facts: FactIndex, documents: dict, doc: str | None = None,
                        agency: str | None = None) -> list[Assignment]:
     """Assignments filtered by plan (doc id, file name or number such as "07-KH/TU") and lead agency."""
-    out = facts.assignments
-    if doc:
-        ids = resolve_docs(documents, doc)
-        out = [a for a in out if a.doc_id in ids]
+    ids = resolve_docs(documents, doc) if doc else None
     if agency:
-        key = agency_key(agency)
-        out = [a for a in out if any(agency_key(x) == key for x in a.lead)]
-    return out
+        return facts.by_agency(agency, ids)
+    return [a for a in facts.assignments if ids is None or a.doc_id in ids]
 
 
 def filter_targets(facts: FactIndex, documents: dict, indicator: str | None = None,

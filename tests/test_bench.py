@@ -193,3 +193,14 @@ def test_http_load_cli_unreachable_server(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--url", f"http://127.0.0.1:{free_port()}", "--requests", "1"])
     assert exc.value.code == 2 and "cannot reach" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["{not json\n", "[1, 2]\n", "\n"])
+def test_http_load_cli_bad_questions_file(content, tmp_path, capsys):
+    from bench.http_load import main
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(content, "utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--url", "http://127.0.0.1:9", "--questions", str(path)])
+    assert exc.value.code == 2 and f"{path}:" in capsys.readouterr().err
