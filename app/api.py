@@ -161,14 +161,14 @@ def _summary(r: Retriever, d: StoredDocument) -> DocumentSummary:
     m = d.meta
     return DocumentSummary(doc_id=d.doc_id, source_file=d.source_file, number=m.number, doc_type=m.doc_type,
                            issuer=m.issuer, locality=m.locality, date=m.date, signer=m.signer, ocr=m.ocr,
-                           sections=len(d.sections), chunks=len(r.doc_rows.get(d.doc_id, ())))
+                           sections=len(d.sections), chunks=r.chunk_count(d.doc_id))
 
 
 def _detail(r: Retriever, d: StoredDocument) -> DocumentDetail:
     sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start,
                            end=s.end) for s in d.sections]
     return DocumentDetail(doc_id=d.doc_id, source_file=d.source_file, sha256=d.sha256,
-                          meta=DocumentMeta(**meta_to_json(d.meta)), chunks=len(r.doc_rows.get(d.doc_id, ())),
+                          meta=DocumentMeta(**meta_to_json(d.meta)), chunks=r.chunk_count(d.doc_id),
                           sections=sections, text=d.text)
 
 
@@ -196,24 +196,21 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
              responses=_ERRORS)
     def search(params: Annotated[SearchParams, Query()], r: RetrieverDep) -> SearchOut:
-        hits = []
-        for rank, h in enumerate(r.search(params.q, k=params.k), start=1):
-            c = r.by_id[h.chunk_id]
-            hits.append(SearchHitOut(rank=rank, chunk_id=c.chunk_id, doc_id=c.doc_id,
-                                     doc_number=r.bundle.documents[c.doc_id].meta.number, section=c.section,
-                                     text=c.text, score=round(float(h.score), 6)))
+        hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
+                             section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6))
+                for h in r.search(params.q, k=params.k)]
         return SearchOut(query=params.q, hits=hits)
 
     @app.get("/api/documents", response_model=list[DocumentSummary], tags=["văn bản"],
              summary="Danh sách văn bản đã lập chỉ mục", responses={503: _ERRORS[503]})
     def documents(r: RetrieverDep) -> list[DocumentSummary]:
-        return [_summary(r, d) for d in r.bundle.documents.values()]
+        return [_summary(r, d) for d in r.documents.values()]
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, tags=["văn bản"],
              summary="Một văn bản: thông tin, mục lục, toàn văn",
              responses={404: {"model": ErrorOut, "description": "Không có văn bản này"}, 503: _ERRORS[503]})
     def document(doc_id: str, r: RetrieverDep) -> DocumentDetail:
-        d = r.bundle.documents.get(doc_id)
+        d = r.documents.get(doc_id)
         if d is None:
             raise _not_found(doc_id)
         return _detail(r, d)
@@ -226,12 +223,12 @@ def _add_routes(app: FastAPI) -> None:
             r = state.get()
         except IndexNotReady as exc:
             return HTMLResponse(ui.error_page("Chưa có chỉ mục", str(exc)), status_code=503)
-        d = r.bundle.documents.get(doc_id)
+        d = r.documents.get(doc_id)
         if d is None:
             page = ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail))
             return HTMLResponse(page, status_code=404)
         cite = (start, end) if start is not None and end is not None else None
-        return HTMLResponse(ui.document_page(d, len(r.doc_rows.get(doc_id, ())), cite, q))
+        return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q))
 
     @app.get("/health", response_model=HealthOut, tags=["hệ thống"], summary="Tình trạng dịch vụ")
     def health(state: Annotated[AppState, Depends(app_state)]) -> HealthOut:
@@ -240,7 +237,7 @@ def _add_routes(app: FastAPI) -> None:
         except IndexNotReady as exc:
             return HealthOut(status="no_index", model=state.settings.model or DEFAULT_MODEL_NAME, index=None,
                              detail=str(exc))
-        return HealthOut(status="ok", model=r.encoder.name, index=_index_summary(r.bundle.manifest))
+        return HealthOut(status="ok", model=r.encoder.name, index=_index_summary(r.manifest))
 
 
 # ---- assignments, targets and the Word briefing ------------------------------------------------------------
@@ -270,10 +267,10 @@ def _add_briefing_routes(app: FastAPI) -> None:
         """`doc`: mã văn bản, số hiệu (07-KH/TU) hoặc địa bàn (Mường La); `agency`: tên (một phần tên) cơ quan
         chủ trì, có dấu hoặc không dấu ("so y te"); `format=csv` để tải tệp CSV mở được bằng Excel."""
         try:
-            found = briefing.select_assignments(r.facts, r.bundle.documents, doc, agency)
+            found = briefing.select_assignments(r.facts, r.documents, doc, agency)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = assignment_rows(found, r.bundle.documents)
+        rows = assignment_rows(found, r.documents)
         if fmt == "csv":
             return _attachment(to_csv(rows, ASSIGNMENT_COLUMNS), "text/csv; charset=utf-8", briefing.ASSIGNMENTS_CSV)
         return rows
@@ -284,10 +281,10 @@ def _add_briefing_routes(app: FastAPI) -> None:
     def targets(r: RetrieverDep, indicator: Filter = None, doc: Filter = None, fmt: Format = "json") -> Any:
         """`indicator`: mã ("life_expectancy") hoặc tên chỉ tiêu ("tuổi thọ"); `doc` như ở /api/assignments."""
         try:
-            found = briefing.select_targets(r.facts, r.bundle.documents, indicator, doc)
+            found = briefing.select_targets(r.facts, r.documents, indicator, doc)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = target_rows(found, r.bundle.documents)
+        rows = target_rows(found, r.documents)
         if fmt == "csv":
             return _attachment(to_csv(rows, TARGET_COLUMNS), "text/csv; charset=utf-8", briefing.TARGETS_CSV)
         return rows
@@ -299,7 +296,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
                       indicator: Filter = None) -> Response:
         """Danh sách kế hoạch, bảng phân công nhiệm vụ, bảng so sánh chỉ tiêu giữa các kế hoạch và nguồn
         trích dẫn; các bộ lọc như ở /api/assignments và /api/targets."""
-        docs = r.bundle.documents
+        docs = r.documents
         try:
             found = briefing.select_assignments(r.facts, docs, doc, agency)
             goals = briefing.select_targets(r.facts, docs, indicator, doc)

@@ -312,11 +312,10 @@ COMMANDS["bench"] = cmd_bench
 def _facts(s: Settings):
     """Assignments and targets of the index, without loading the embedding model."""
     from index.store import load_index
-    from retriever.facts import FactIndex
-    from retriever.service import _facts_of
+    from retriever.facts import FactIndex, facts_of
 
     bundle = load_index(Path(s.index_dir))
-    assignments, targets = _facts_of(bundle)
+    assignments, targets = facts_of(bundle)
     return bundle, FactIndex({d: doc.text for d, doc in bundle.documents.items()}, assignments, targets, {})
 
 

@@ -428,7 +428,7 @@ def _doc_choice(d: StoredDocument) -> tuple[str, str]:
 
 
 def _chunk_count(r: Retriever, doc_id: str) -> int:
-    return len(r.doc_rows.get(doc_id, ()))
+    return r.chunk_count(doc_id)
 
 
 def _table_rows(r: Retriever) -> list[list[str | int]]:

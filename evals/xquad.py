@@ -194,7 +194,7 @@ ROW_LABELS = {
 
 def _searchers(retriever: Retriever, other: Retriever, ds: XQuAD) -> dict[str, Search]:
     def doc_ids(r: Retriever, hits: list) -> list[str]:
-        return [r.by_id[h.chunk_id].doc_id for h in hits]
+        return [r.corpus.by_id[h.chunk_id].doc_id for h in hits]
 
     bm25 = PlainBM25([p.context for p in ds.paragraphs])
     ids = [p.doc_id for p in ds.paragraphs]

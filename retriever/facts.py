@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.store import extract_facts
 from ingest.agencies import agency_key, find_agencies
 from ingest.assignments import Assignment
 from ingest.metadata import is_ocr_text, repaired
@@ -77,6 +78,21 @@ class FactIndex:
         self.assignments = assignments
         self.targets = targets
         self.idf = idf
+        self._index_assignments(texts)
+        # words of OCR records by their one-deletion variants: the candidates within one edit of a question word
+        self._ocr_variants: dict[str, list[str]] = {}
+        for t in self._ocr_postings:
+            for v in _deletions(t):
+                self._ocr_variants.setdefault(v, []).append(t)
+        doc_order = {d: r for r, d in enumerate(sorted(self._by_doc))}
+        self._doc_rank = np.asarray([doc_order[a.doc_id] for a in assignments], dtype=np.int64)
+        self._start = np.asarray([a.start for a in assignments], dtype=np.int64)
+        self._by_indicator: dict[str, list[Target]] = {}
+        for t in targets:
+            self._by_indicator.setdefault(t.indicator, []).append(t)
+
+    def _index_assignments(self, texts: dict[str, str]) -> None:
+        """Words, OCR flag, plan, lead agencies, row and offset of every assignment, as look-up lists."""
         # plans repeat wording (and agencies) a great deal: tokenise / canonicalise each distinct string once
         token_cache: dict[str, frozenset[str]] = {}
         key_cache: dict[str, str] = {}
@@ -89,7 +105,7 @@ class FactIndex:
         self._at: dict[tuple[str, int], list[int]] = {}
         postings: dict[str, list[int]] = {}
         ocr_postings: dict[str, list[int]] = {}
-        for i, a in enumerate(assignments):
+        for i, a in enumerate(self.assignments):
             text = a.task + " " + texts[a.doc_id][a.start:a.end]
             toks = token_cache.get(text)
             if toks is None:
@@ -115,17 +131,6 @@ class FactIndex:
         self._by_doc = by_doc
         self._postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in postings.items()}
         self._ocr_postings = {t: np.asarray(ix, dtype=np.int64) for t, ix in ocr_postings.items()}
-        # words of OCR records by their one-deletion variants: the candidates within one edit of a question word
-        self._ocr_variants: dict[str, list[str]] = {}
-        for t in ocr_postings:
-            for v in _deletions(t):
-                self._ocr_variants.setdefault(v, []).append(t)
-        doc_order = {d: r for r, d in enumerate(sorted(by_doc))}
-        self._doc_rank = np.asarray([doc_order[a.doc_id] for a in assignments], dtype=np.int64)
-        self._start = np.asarray([a.start for a in assignments], dtype=np.int64)
-        self._by_indicator: dict[str, list[Target]] = {}
-        for t in targets:
-            self._by_indicator.setdefault(t.indicator, []).append(t)
 
     def of_doc(self, doc_id: str) -> list[Assignment]:
         """The plan's assignments in document order."""
@@ -212,6 +217,18 @@ _NONE = np.zeros(0, dtype=np.int64)
 def _deletions(word: str) -> set[str]:
     """``word`` and every string one deletion away: two words within one edit share at least one of these."""
     return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def facts_of(bundle) -> tuple[list[Assignment], list[Target]]:
+    """Assignments and targets stored with the index, or extracted from its documents (in plan order)."""
+    facts = bundle.facts if bundle.facts is not None else extract_facts(bundle.documents.values())
+    assignments: list[Assignment] = []
+    targets: list[Target] = []
+    for doc_id in bundle.documents:
+        a, t = facts.get(doc_id, ([], []))
+        assignments += a
+        targets += t
+    return assignments, targets
 
 
 def agencies_named(question: str) -> list[str]:

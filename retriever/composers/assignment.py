@@ -1,0 +1,85 @@
+"""Assignment composer: lead agency, coordinating agencies and deadline of the task a question names, quoted
+from the plan's row or sentence; one per plan when the question compares plans."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.textnorm import collapse_ws
+from retriever.answer import Answer, citation_header
+from retriever.composers.wording import clip, describe_assignment, plan_label
+from retriever.context import ASSIGNMENT_INTENTS, AskContext
+
+_ROW_LABEL = re.compile(r"\b(?:muc|dong|stt|hang)\s+(\d{1,2}(?:\.\d{1,2})?)\b")
+
+
+def compose(ctx: AskContext) -> Answer | None:
+    if not (ctx.structured and set(ctx.q.intents) & ASSIGNMENT_INTENTS):
+        return None
+    if ctx.multi_plan:
+        return per_plan(ctx)
+    return single(ctx)
+
+
+def best_assignment(ctx: AskContext, docs: list[str] | None):
+    """The assignment whose text holds most of the question's topic (at least the settings' share), or None."""
+    q = ctx.q
+    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, _chunk_ranks(ctx),
+                                                rows=row_labels(q.folded), limit=1)
+    if not ranked or ranked[0].score < ctx.settings.min_assignment_match:
+        return None
+    a = ranked[0].record
+    if ctx.intent == "deadline" and not a.deadline:
+        return None
+    return a
+
+
+def single(ctx: AskContext) -> Answer | None:
+    a = best_assignment(ctx, ctx.docs)
+    if a is None:
+        return None
+    s, corpus = ctx.settings, ctx.corpus
+    src = corpus.documents[a.doc_id]
+    quote = collapse_ws(src.text[a.start:a.end])
+    first = corpus.hit_at(a.doc_id, a.start)
+    cits = corpus.cite(first, ctx.hits, ctx.k)
+    header = citation_header(corpus.citation(0, first[0])) if first else src.meta.doc_type
+    lines = [describe_assignment(a, s.task_clip),
+             f"Nguồn: {header}, mục {' › '.join(a.section_path)}: “{clip(quote, s.quote_assignment)}”"]
+    facts = {"kind": "assignment", "doc_id": a.doc_id, "lead": list(a.lead), "coordinating": list(a.coordinating),
+             "deadline": a.deadline, "task": collapse_ws(a.task), "section": " › ".join(a.section_path),
+             "confidence": a.confidence}
+    return ctx.answer("\n".join(lines), cits, evidence=src.text[a.start:a.end], facts=facts)
+
+
+def per_plan(ctx: AskContext) -> Answer | None:
+    """A lead/coordination question about several plans: the best assignment of each."""
+    lines, firsts = [], []
+    for doc_id in ctx.docs or []:
+        a = best_assignment(ctx, [doc_id])
+        if a is None:
+            continue
+        head = plan_label(ctx.corpus.documents[doc_id].meta)
+        lines.append(f"- {head}, mục {' › '.join(a.section_path)}: {describe_assignment(a, ctx.settings.task_clip)}")
+        firsts += ctx.corpus.hit_at(a.doc_id, a.start)
+    if not lines:
+        return None
+    cits = ctx.corpus.cite(firsts, ctx.hits, max(ctx.k, len(firsts)))
+    return ctx.answer("\n".join(lines), cits)
+
+
+def _chunk_ranks(ctx: AskContext) -> dict[tuple[str, int], int]:
+    """(plan, start) of each assignment held by one of the top hits → the best rank of such a hit."""
+    corpus = ctx.corpus
+    ranks: dict[tuple[str, int], int] = {}
+    for rank, h in enumerate(ctx.hits[:ctx.settings.assignment_rank_hits]):
+        c = corpus.by_id[h.chunk_id]
+        for a in corpus.facts.of_doc(c.doc_id):
+            if c.start <= a.start < c.end:
+                ranks.setdefault((a.doc_id, a.start), rank)
+    return ranks
+
+
+def row_labels(folded_question: str) -> tuple[str, ...]:
+    """Table row labels a question names: "(mục 6.1 Phụ lục 02)", "dòng 9"."""
+    return tuple(_ROW_LABEL.findall(folded_question))
