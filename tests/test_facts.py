@@ -9,6 +9,7 @@ import json
 import pytest
 
 from app.cli import main as cli_main
+from retriever.composers.assignment import chunk_ranks
 
 
 @pytest.mark.parametrize(
@@ -115,7 +116,7 @@ def test_indexed_assignment_scores_equal_a_full_scan(retriever, question, scoped
     facts = retriever.facts
     docs = sorted({a.doc_id for a in facts.assignments if a.form == "ocr_table"}) if scoped else None
     hits = retriever.search(question, 10)
-    ranks = retriever._chunk_ranks(hits)
+    ranks = chunk_ranks(retriever.corpus, hits, 10)
     got = [(s.score, s.record.doc_id, s.record.start)
            for s in facts.match_assignments(question, (), docs, ranks, rows=rows)]
     want = _scan_scores(facts, question, (), docs, ranks, rows)

@@ -9,6 +9,7 @@ from ingest.textnorm import collapse_ws
 from retriever.answer import Answer, citation_header
 from retriever.composers.wording import clip, describe_assignment, plan_label
 from retriever.context import ASSIGNMENT_INTENTS, AskContext
+from retriever.corpus import Corpus
 
 _ROW_LABEL = re.compile(r"\b(?:muc|dong|stt|hang)\s+(\d{1,2}(?:\.\d{1,2})?)\b")
 
@@ -24,8 +25,8 @@ def compose(ctx: AskContext) -> Answer | None:
 def best_assignment(ctx: AskContext, docs: list[str] | None):
     """The assignment whose text holds most of the question's topic (at least the settings' share), or None."""
     q = ctx.q
-    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, _chunk_ranks(ctx),
-                                                rows=row_labels(q.folded), limit=1)
+    ranks = chunk_ranks(ctx.corpus, ctx.hits, ctx.settings.assignment_rank_hits)
+    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, ranks, rows=row_labels(q.folded), limit=1)
     if not ranked or ranked[0].score < ctx.settings.min_assignment_match:
         return None
     a = ranked[0].record
@@ -68,11 +69,10 @@ def per_plan(ctx: AskContext) -> Answer | None:
     return ctx.answer("\n".join(lines), cits)
 
 
-def _chunk_ranks(ctx: AskContext) -> dict[tuple[str, int], int]:
-    """(plan, start) of each assignment held by one of the top hits → the best rank of such a hit."""
-    corpus = ctx.corpus
+def chunk_ranks(corpus: Corpus, hits: list, n: int) -> dict[tuple[str, int], int]:
+    """(plan, start) of each assignment held by one of the top ``n`` hits → the best rank of such a hit."""
     ranks: dict[tuple[str, int], int] = {}
-    for rank, h in enumerate(ctx.hits[:ctx.settings.assignment_rank_hits]):
+    for rank, h in enumerate(hits[:n]):
         c = corpus.by_id[h.chunk_id]
         for a in corpus.facts.of_doc(c.doc_id):
             if c.start <= a.start < c.end:
