@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.metadata import repaired
 from ingest.records import Section
+from ingest.textnorm import repaired
 
 PREAMBLE = "Phần mở đầu"
 ASSIGNMENT = "Phân công thực hiện"

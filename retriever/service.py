@@ -13,10 +13,9 @@ import numpy as np
 from index.encoder import Encoder
 from index.lexical import terms
 from index.store import IndexBundle, check_encoder, index_text
-from ingest.metadata import repaired
 from ingest.records import Chunk
 from ingest.targets import BY_KEY
-from ingest.textnorm import collapse_ws, search_tokens
+from ingest.textnorm import collapse_ws, repaired, search_tokens
 from retriever.answer import (
     ABSTAIN_TEXT,
     STOPWORDS,
