@@ -18,6 +18,7 @@ Offsets are always offsets into the file's text; nothing here rewrites it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest import docnumber
 from ingest.textnorm import fold, repaired
@@ -28,17 +29,23 @@ MOTTO_RE = re.compile(
     r"cong[\s*]+hoa[\s*]+xa[\s*]+hoi[\s*]+chu[\s*]+nghia[\s*]+viet[\s*]+nam"
     r"|\w{0,2}ang[\s*]+cong[\s*]+san[\s*]+viet[\s*]+nam"
 )
-_RECIPIENTS_RE = re.compile(r"(?m)^[\W_]{0,4}n[o0]i\s+nh\w{1,2}n\b")
+RECIPIENTS_RE = re.compile(r"(?m)^[\W_]{0,4}n[o0]i\s+nh\w{1,2}n\b")
 _MD_HEADING_RE = re.compile(r"(?m)^#{1,6}\s+\S")
 _FILLER_RE = re.compile(r"^[\s|*_\-–—=.]*$")
 
 
+_HASHES_RE = re.compile(r"^#{1,6}\s+")
+_SPACES_RE = re.compile(r"\s{2,}|[\t\r\f\v]")
+
+
 def strip_marks(line: str) -> str:
     """The line without emphasis markers, a leading "#", table bars and extra spaces."""
-    s = _MARKS_RE.sub(" ", line)
-    s = re.sub(r"^\s*#{1,6}\s+", "", s)
-    s = re.sub(r"^\s*\|\s*|\s*\|\s*$", "", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = _MARKS_RE.sub(" ", line) if ("*" in line or "_" in line or "<" in line) else line
+    s = s.strip()
+    if s.startswith("#"):
+        s = _HASHES_RE.sub("", s)
+    s = s.strip("|").strip()
+    return _SPACES_RE.sub(" ", s) if ("  " in s or "\t" in s) else s
 
 
 def is_filler(line: str) -> bool:
@@ -102,7 +109,7 @@ def _is_own_title(line: str, own: docnumber.DocNumber) -> bool:
 
 def document_end(text: str, start: int = 0) -> int:
     """Offset where the document ends: site chrome after its signature is left out."""
-    m = _RECIPIENTS_RE.search(fold(text), start)
+    m = RECIPIENTS_RE.search(fold(text), start)
     if not m:
         return len(text)
     found = header_number(text, start)
@@ -113,6 +120,7 @@ def document_end(text: str, start: int = 0) -> int:
     return len(text)
 
 
+@lru_cache(maxsize=16)
 def document_span(text: str) -> tuple[int, int]:
     """(start, end) of the document inside the file's text."""
     start = document_start(text)

@@ -374,7 +374,8 @@ def extract_signer(text: str, start: int = 0, end: int | None = None, ocr: bool 
     Without such a block: the last name line between the last "Nơi nhận" and an appendix.
     """
     end = len(text) if end is None else end
-    lines = layout.lines_with_offsets(text, start, end)
+    first = layout.RECIPIENTS_RE.search(fold(text), start, end)
+    lines = layout.lines_with_offsets(text, max(start, first.start() - 1500) if first else start, end)
     for i, (_, line) in enumerate(lines):
         if _SIGN_AUTHORITY_RE.match(repaired(layout.strip_marks(line), ocr)):
             for _, after in lines[i + 1: i + 12]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest import layout
 from ingest.metadata import TYPE_NAMES
@@ -157,6 +158,11 @@ class _State:
 
 def find_headings(text: str) -> list[Heading]:
     """Every heading of the document, in order, with its level in the hierarchy."""
+    return list(_headings(text))
+
+
+@lru_cache(maxsize=8)
+def _headings(text: str) -> tuple[Heading, ...]:
     ocr = is_ocr_text(text)
     start, end = layout.document_span(text)
     lines = _lines(text, start, end, ocr)
@@ -174,7 +180,7 @@ def find_headings(text: str) -> list[Heading]:
         st.depth = h.level
         if h.kind in ("part", "article", "item", "subitem", "appendix", "document"):
             st.structural = h.level
-    return out
+    return tuple(out)
 
 
 def _attached_document(ln: _Line, st: _State) -> Heading | None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from functools import lru_cache
 
 NORMALISATION_VERSION = "nfc+fold+ocr-v2"  # v2: OCR repairs only on OCR text
 
@@ -60,19 +62,15 @@ def _fold_char(ch: str) -> str:
     return low if len(low) == 1 else base
 
 
-_FOLD_CACHE: dict[str, str] = {}
+_FOLD_TABLE: dict[int, str] = {}
 
 
 def fold(text: str) -> str:
     """Lower-case, strip diacritics, map đ→d; exactly one output char per input char."""
-    out = []
-    for ch in text:
-        f = _FOLD_CACHE.get(ch)
-        if f is None:
-            f = _fold_char(ch)
-            _FOLD_CACHE[ch] = f
-        out.append(f)
-    return "".join(out)
+    for ch in set(text):
+        if ord(ch) not in _FOLD_TABLE:
+            _FOLD_TABLE[ord(ch)] = _fold_char(ch)
+    return text.translate(_FOLD_TABLE)
 
 
 def repair_token(tok: str) -> str:
@@ -89,17 +87,15 @@ def repair_token(tok: str) -> str:
     return tok
 
 
+@lru_cache(maxsize=16)
 def is_ocr_text(text: str) -> bool:
     """True when most words have lost their Vietnamese diacritics (OCR output)."""
-    words = _WORD_RE.findall(text)
+    words = Counter(w.lower() for w in _WORD_RE.findall(text))
     if not words:
         return False
-    marked = 0
-    for w in words:
-        low = w.lower()
-        if any(c in _VI_MARKS for c in low) or unicodedata.normalize("NFD", low) != low:
-            marked += 1
-    return marked / len(words) < 0.5
+    marked = sum(n for w, n in words.items()
+                 if any(c in _VI_MARKS for c in w) or unicodedata.normalize("NFD", w) != w)
+    return marked / sum(words.values()) < 0.5
 
 
 def repaired(text: str, ocr: bool = True) -> str:
