@@ -63,6 +63,44 @@ def lines_with_offsets(text: str, start: int = 0, end: int | None = None) -> lis
     return out
 
 
+BOLD_JOIN_MAX = 4  # a bold heading wraps over at most this many lines
+
+
+def _joined_bold(lines: list[tuple[int, str]], i: int) -> tuple[str, int]:
+    """A bold heading that wraps: the lines up to the closing "**", joined, and how many lines it takes."""
+    raw = lines[i][1].strip()
+    if raw.count("**") % 2 == 0 or not raw.startswith("**"):
+        return raw, 1
+    parts = [raw]
+    for _, nxt in lines[i + 1: i + BOLD_JOIN_MAX]:
+        parts.append(nxt.strip())
+        if "**" in nxt:
+            return " ".join(parts), len(parts)
+    return raw, 1
+
+
+def logical_lines(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, str, str, bool]]:
+    """(offset, line as printed, line without marks, opened with emphasis) for each non-filler line.
+
+    A bold heading wrapped over several lines ("**I. MỤC\nĐÍCH, YÊU CẦU**") is one logical line at the
+    offset of its first line; the offset is always valid in ``text``.
+    """
+    raw_lines = lines_with_offsets(text, start, end)
+    out: list[tuple[int, str, str, bool]] = []
+    skip_to = 0
+    for i, (pos, line) in enumerate(raw_lines):
+        if i < skip_to or is_filler(line):
+            continue
+        joined, taken = _joined_bold(raw_lines, i)
+        clean = strip_marks(joined)
+        if not clean:
+            continue
+        skip_to = i + taken
+        out.append((pos + len(line) - len(line.lstrip()), line.strip(), clean,
+                    line.lstrip().startswith(("*", "<b", "<strong"))))
+    return out
+
+
 def _is_upper_line(line: str) -> bool:
     s = strip_marks(line)
     return bool(re.search(r"[^\W\d_]", s)) and s == s.upper()

@@ -98,13 +98,8 @@ def known_places() -> dict[str, str]:
 
 def _header_lines(text: str, start: int = 0, limit: int = 40) -> list[tuple[int, str]]:
     """(offset, line without marks) of the first ``limit`` non-filler lines from ``start``."""
-    out = []
-    for pos, line in layout.lines_with_offsets(text, start, min(len(text), start + 12000)):
-        if not layout.is_filler(line):
-            out.append((pos, layout.strip_marks(line)))
-            if len(out) >= limit:
-                break
-    return out
+    lines = layout.logical_lines(text, start, min(len(text), start + 12000))
+    return [(pos, clean) for pos, _, clean, _ in lines[:limit]]
 
 
 def extract_doc_type(text: str, start: int = 0, ocr: bool = True) -> tuple[str | None, int]:
@@ -186,12 +181,16 @@ def _org_lines(text: str, start: int, ocr: bool) -> list[str]:
     after_at = text.find("\n", motto_end)
     following = [ln for _, ln in layout.lines_with_offsets(text, after_at + 1, after_at + 400)
                  if not layout.is_filler(ln)][:2] if after_at >= 0 else []
-    for after in following:  # OCR of two columns: the org's second line follows the motto's line
+    for after in following:  # OCR of two columns: the org's second line shares a line with "Độc lập …"
         after = layout.strip_marks(after)
         rep = repaired(after, ocr)
-        if after.upper() != after or "doc lap" in rep or re.match(r"s[o0e6]\b|s[06e]\d", rep):
+        cut = rep.find("doc lap")
+        piece = after[:cut].strip() if cut >= 0 else after
+        if not piece or piece.upper() != piece or re.match(r"s[o0e6]\b|s[06e]\d", rep):
             break
-        out.append(after)
+        out.append(piece)
+        if cut >= 0:
+            break
     return out
 
 
@@ -223,8 +222,12 @@ def _sentence_case(words: list[str]) -> str:
 
 
 def _place_name(printed: str, ocr: bool) -> str:
-    proper = restore_place(printed)
-    return proper.title() if proper.upper() == proper else proper
+    """Gazetteer spelling; else the printed name in title case (its OCR-repaired form for OCR text)."""
+    key = re.sub(r"\s+", " ", repaired(printed)).strip()
+    if key in _places():
+        return _places()[key]
+    name = re.sub(r"\s+", " ", repaired(printed, True) if ocr else printed).strip(" ,.;")
+    return name.title() if name.upper() == name or ocr else name
 
 
 def _split_org(seg: str, ocr: bool) -> tuple[str, str, str | None, str | None] | None:

@@ -50,7 +50,6 @@ _ARTICLE_RE = re.compile(r"^(?:Điều|ĐIỀU|Dieu|DIEU)\s+(\d{1,3})\s*[.:]?\s*
 _POINT_RE = re.compile(r"^([a-zđ])\s*\)\s*(\S.*)$")
 _NUMBER_ONLY_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})?)\s*\.$")
 _PLAIN_ASSIGN_RE = re.compile(r"^ph\w{0,3}n\s+c\w{0,3}ng(?:\s+th\w{1,3}c\s+hi\w{1,3}n|\s+nhi\w{1,3}m\s+v\w)?\s*:?$")
-BOLD_JOIN_MAX = 4  # a bold heading wraps over at most this many lines
 _BULLET_RE = re.compile(r"^\s*[-+*•–]")
 
 
@@ -72,35 +71,10 @@ class _Line:
     bold: bool  # the line opened with emphasis
 
 
-def _joined_bold(lines: list[tuple[int, str]], i: int) -> tuple[str, int]:
-    """A bold heading that wraps: the lines up to the closing "**", joined, and how many lines it takes."""
-    raw = lines[i][1].strip()
-    if raw.count("**") % 2 == 0 or not raw.startswith("**"):
-        return raw, 1
-    parts = [raw]
-    for _, nxt in lines[i + 1: i + BOLD_JOIN_MAX]:
-        parts.append(nxt.strip())
-        if "**" in nxt:
-            return " ".join(parts), len(parts)
-    return raw, 1
-
-
 def _lines(text: str, start: int, end: int, ocr: bool) -> list[_Line]:
     """The document's non-filler lines with their marks removed and wrapped bold headings joined."""
-    raw_lines = layout.lines_with_offsets(text, start, end)
-    out: list[_Line] = []
-    skip_to = 0
-    for i, (pos, line) in enumerate(raw_lines):
-        if i < skip_to or layout.is_filler(line):
-            continue
-        joined, taken = _joined_bold(raw_lines, i)
-        clean = layout.strip_marks(joined)
-        if not clean:
-            continue
-        skip_to = i + taken
-        out.append(_Line(pos + len(line) - len(line.lstrip()), line.strip(), clean, repaired(clean, ocr),
-                         line.lstrip().startswith(("*", "<b", "<strong"))))
-    return out
+    return [_Line(pos, raw, clean, repaired(clean, ocr), bold)
+            for pos, raw, clean, bold in layout.logical_lines(text, start, end)]
 
 
 def _short_label(num: str, title: str) -> str:
