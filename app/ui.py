@@ -23,9 +23,8 @@ import gradio as gr  # noqa: E402
 from app import briefing  # noqa: E402
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv  # noqa: E402
 from index.store import StoredDocument  # noqa: E402
-from ingest.metadata import repaired  # noqa: E402
 from ingest.records import Section  # noqa: E402
-from ingest.textnorm import nfc  # noqa: E402
+from ingest.textnorm import nfc, repaired  # noqa: E402
 from retriever.answer import Answer, Citation  # noqa: E402
 from retriever.facts import target_label  # noqa: E402
 from retriever.service import Retriever  # noqa: E402

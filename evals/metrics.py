@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from ingest.metadata import repaired
+from ingest.textnorm import repaired
 
 FUZZY_MIN = 0.8  # similarity a must_include string needs against an OCR-garbled window of the answer
 

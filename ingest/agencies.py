@@ -30,8 +30,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 
-from ingest.metadata import is_ocr_text, repaired
-from ingest.textnorm import collapse_ws, fold, nfc
+from ingest.textnorm import collapse_ws, fold, is_ocr_text, nfc, repaired
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _DPB = frozenset("dpb")

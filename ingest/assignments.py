@@ -26,9 +26,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.agencies import EXACT, AgencyMatch, canonical_agency, lexicon, match_agencies, token_similarity
-from ingest.metadata import repaired
 from ingest.records import Document, Section
-from ingest.textnorm import collapse_ws
+from ingest.textnorm import collapse_ws, repaired
 
 PROSE, APPENDIX_TABLE, OCR_TABLE = "prose", "appendix_table", "ocr_table"
 HIGH, MEDIUM, LOW = "high", "medium", "low"

@@ -12,7 +12,7 @@ class DocMeta:
 
     number: str | None  # "07-KH/TU"; None where the plan leaves it blank
     number_raw: str | None  # the header text it was read from ("$6 07 -KH/TU")
-    doc_type: str | None  # "Kế hoạch" | "Chương trình hành động"
+    doc_type: str | None  # the type heading: "Kế hoạch", "Quyết định", "Chương trình hành động", …
     issuer: str | None  # "Ban Thường vụ Tỉnh ủy Điện Biên"
     locality: str | None  # "tỉnh Điện Biên", "xã Mường La"
     date: str | None  # as far as printed: "21/11/2025", "01/2026", "2025"
@@ -20,6 +20,12 @@ class DocMeta:
     signer: str | None
     title: str | None  # the line(s) under the type heading
     ocr: bool  # True when the text is OCR output with broken diacritics
+    issued_type: str | None = None  # a Quyết định ban hành/phê duyệt Kế hoạch: "Kế hoạch"
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every type a question may call the document by: ("Quyết định", "Kế hoạch")."""
+        return tuple(t for t in (self.doc_type, self.issued_type) if t)
 
     def citation_label(self) -> str:
         """Short label officials paste into a note: "Kế hoạch số 07-KH/TU (Tỉnh ủy Điện Biên, 21/11/2025)"."""

@@ -28,9 +28,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ingest.metadata import repaired as _repaired
 from ingest.records import Document, Section
-from ingest.textnorm import fold
+from ingest.textnorm import repaired
 
 
 @dataclass(frozen=True)
@@ -106,16 +105,6 @@ INDICATORS: tuple[Indicator, ...] = (
               r"d\w{1,2}n\s+s\w\s+d\w{1,3}c\s+s\w?\s+d\w{1,2}ng\s+nu\w{1,2}c\s+sach"),
 )
 BY_KEY = {ind.key: ind for ind in INDICATORS}
-_UNIT_NUMBER_RE = re.compile(r"\d+(?:,\d+)?(?=cm\b)")
-
-
-def repaired(text: str) -> str:
-    """OCR-repaired folded text (same length) in which numbers glued to a unit stay numbers:
-    "1,6cm" is not read as the word "1,ocm"."""
-    out, folded = list(_repaired(text)), fold(text)
-    for m in _UNIT_NUMBER_RE.finditer(folded):
-        out[m.start():m.end()] = folded[m.start():m.end()]
-    return "".join(out)
 
 
 @dataclass(frozen=True)

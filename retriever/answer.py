@@ -6,8 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from index.lexical import terms
-from ingest.metadata import repaired
-from ingest.textnorm import collapse_ws
+from ingest.textnorm import collapse_ws, repaired
 
 ABSTAIN_TEXT = "Không tìm thấy thông tin này trong các kế hoạch đã được lập chỉ mục."
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from index.store import index_text
-from ingest.metadata import repaired
 from ingest.records import Chunk
-from ingest.textnorm import search_tokens
+from ingest.textnorm import repaired, search_tokens
 from retriever.answer import STOPWORDS, content_terms, overlap_score
 from retriever.context import AskContext
 from retriever.fuzzy import near_any

@@ -7,8 +7,8 @@ from collections.abc import Collection
 import numpy as np
 
 from index.store import IndexBundle, StoredDocument
-from ingest.metadata import repaired
 from ingest.records import Chunk
+from ingest.textnorm import repaired
 from retriever.answer import Citation
 from retriever.facts import FactIndex, facts_of
 from retriever.fusion import Hit

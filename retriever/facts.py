@@ -13,9 +13,8 @@ import numpy as np
 from index.store import extract_facts
 from ingest.agencies import agency_key, find_agencies
 from ingest.assignments import Assignment
-from ingest.metadata import is_ocr_text, repaired
 from ingest.targets import BY_KEY, Target
-from ingest.textnorm import search_tokens
+from ingest.textnorm import is_ocr_text, repaired, search_tokens
 from retriever.fuzzy import edit1
 
 # question words and assignment vocabulary that say nothing about which task is meant

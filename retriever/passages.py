@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from index.lexical import terms
-from ingest.metadata import repaired
+from ingest.textnorm import repaired
 from retriever.answer import overlap_score, sentences
 from retriever.checks import fits_question
 from retriever.context import AskContext

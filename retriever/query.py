@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.metadata import known_places, repaired
-from ingest.textnorm import fold, has_diacritics, nfc, search_tokens
+from ingest.metadata import known_places
+from ingest.textnorm import fold, has_diacritics, nfc, repaired, search_tokens
 
 INTENTS = ("lead", "coordination", "deadline", "amount", "meta", "target", "general")
 

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from index.lexical import terms
-from ingest.metadata import repaired
+from ingest.textnorm import repaired
 from retriever.corpus import Corpus
 from retriever.query import PlaceMatcher, Query, normalise_number, place_matcher
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import ChunkSettings, chunk_document
-from ingest.metadata import extract_metadata, is_ocr_text
+from ingest.metadata import extract_metadata
 from ingest.pipeline import ingest_paths, load_document
 from ingest.reader import discover, read_plan
-from ingest.textnorm import fold, nfc, repair_token, search_tokens
+from ingest.textnorm import fold, is_ocr_text, nfc, repair_token, search_tokens
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 FILES = {
