@@ -46,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "implies --incremental)")
     _common(p)
 
-    p = sub.add_parser("bench", help="measure speed, memory and scale against baselines (docs/BENCHMARKS.md)")
-    _bench_cli().add_arguments(p)
+    sub.add_parser("bench", help="moved: the benchmarks are `kehoach-bench` (or `python -m bench`)")
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?", help="the question (Vietnamese, with or without diacritics)")
@@ -172,18 +171,16 @@ def _ingest_incremental(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
-def _bench_cli():
-    """``bench/`` lives in the source tree next to ``app/``; import it even when only the packages are installed."""
-    try:
-        import bench.cli as bench_cli
-    except ModuleNotFoundError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        import bench.cli as bench_cli
-    return bench_cli
+BENCH_MOVED = ("the benchmarks have their own command (they build on the app, so the app does not import them): "
+               "run `kehoach-bench{args}` or, from the repository root, `python -m bench{args}`")
 
 
-def cmd_bench(args: argparse.Namespace, s: Settings) -> int:
-    return _bench_cli().run(args, s)
+def bench_moved(rest: list[str]) -> int:
+    """``kehoach bench …`` points to ``kehoach-bench …``: ``bench`` imports ``app``, so ``app`` never imports
+    ``bench`` (see docs/ARCHITECTURE.md)."""
+    args = " ".join(["", *rest])
+    print(f"kehoach bench: {BENCH_MOVED.format(args=args)}", file=sys.stderr)
+    return 2
 
 
 def cmd_ask(args: argparse.Namespace, s: Settings) -> int:
@@ -306,7 +303,6 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
 
 
 COMMANDS = {"model": cmd_model, "ingest": cmd_ingest, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
-COMMANDS["bench"] = cmd_bench
 
 
 def _facts(s: Settings):
@@ -368,6 +364,9 @@ COMMANDS["targets"] = cmd_targets
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return bench_moved(argv[1:])
     args = build_parser().parse_args(argv)
     s = _settings(args)
     default_level = "WARNING" if args.command in ("ask", "eval") else s.log_level

@@ -229,7 +229,7 @@ def _probe_lines(p: dict) -> list[str]:
     out = ["### Retriever at scale (fresh process)", ""]
     if p.get("remeasured"):
         out += [f"Re-measured {p['remeasured']} on the same index after a change to `retriever/` "
-                "(`kehoach bench --scale --probe-only`); the corpus, build, dense, lexical and incremental figures "
+                "(`kehoach-bench --scale --probe-only`); the corpus, build, dense, lexical and incremental figures "
                 "are from the full run above.", ""]
     out += _table(["model load s", "index load s", "retriever init s", "first answer s", "process → first answer s",
                    "RSS after load MB", "peak RSS MB"],
@@ -273,17 +273,17 @@ def _incremental_lines(inc: dict) -> list[str]:
 
 REPRODUCE = """## Reproduce
 
-From the repository root (`python -m bench` needs it as the working directory; `kehoach bench` runs anywhere):
+From the repository root (`python -m bench` needs it as the working directory; `kehoach-bench` runs anywhere):
 
 ```bash
 make index                                          # or: .venv/bin/kehoach ingest (var/index)
-.venv/bin/kehoach bench --out docs/BENCHMARKS.md    # real corpus + baselines + HTTP (~3 min idle)
-.venv/bin/kehoach bench --scale --out docs/BENCHMARKS.md   # 200k synthetic chunks (~20 min idle, ~5 GB RAM)
-.venv/bin/kehoach bench --smoke                     # CI-sized check (~30 s idle)
-.venv/bin/kehoach bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
-.venv/bin/kehoach bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
+.venv/bin/kehoach-bench --out docs/BENCHMARKS.md    # real corpus + baselines + HTTP (~3 min idle)
+.venv/bin/kehoach-bench --scale --out docs/BENCHMARKS.md   # 200k synthetic chunks (~20 min idle, ~5 GB RAM)
+.venv/bin/kehoach-bench --smoke                     # CI-sized check (~30 s idle)
+.venv/bin/kehoach-bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
+.venv/bin/kehoach-bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
 .venv/bin/python -m bench.http_load --url http://127.0.0.1:8000 --concurrency 50 --requests 50  # a running server
-.venv/bin/python -m ingest.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
+.venv/bin/python -m bench.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
 ```
 
 Raw results are kept as JSON in `var/bench/` (`bench.json`, `scale.json`); the scale run's index stays in

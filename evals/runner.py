@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench.measure import cpu_name, latency_stats
 from evals.baselines import progress_bar
 from evals.gold import GoldItem, find_evidence_spans, load_gold, validate_gold
 from evals.metrics import comparable, contains, doc_rank, first_hit_rank
+from evals.timing import cpu_name, latency_stats
 from ingest.metadata import repaired
 from ingest.textnorm import collapse_ws
 from retriever.service import Retriever
