@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.logs import setup_logging
 from app.settings import Settings
+from ingest.records import plan_label
 
 log = logging.getLogger("app.cli")
 
@@ -149,8 +150,8 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {bundle.directory} "
           f"in {time.perf_counter() - t0:.1f}s")
     for d in docs:
-        print(f"  {d.source_file}: {d.meta.doc_type} {d.meta.number or '(không số)'} · {d.meta.issuer} · "
-              f"{d.meta.date} · {len(d.sections)} mục")
+        facts = [plan_label(d.meta.doc_type, d.meta.number), d.meta.issuer, d.meta.date, f"{len(d.sections)} mục"]
+        print(f"  {d.source_file}: " + " · ".join(x for x in facts if x))
     return 0
 
 
@@ -233,8 +234,8 @@ def format_answer(ans) -> str:
         return ans.answer
     lines.append("Nguồn:")
     for c in ans.citations:
-        num = c.doc_number or "(chưa ghi số)"
-        lines.append(f"[{c.rank}] {c.doc_type} số {num} · {c.issuer} · {c.date} · {c.source_file}")
+        head = [plan_label(c.doc_type, c.doc_number), c.issuer, c.date, c.source_file]
+        lines.append(f"[{c.rank}] " + " · ".join(x for x in head if x))
         lines.append(f"    Mục: {c.section}")
         snippet = " ".join(c.text.split())
         lines.append(f"    “{snippet[:300]}{'…' if len(snippet) > 300 else ''}”")
