@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from app.logs import setup_logging
 from app.settings import Settings
@@ -29,11 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(question answering over Vietnamese government plans).")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_model(sub)
+    _add_ingest(sub)
+    _add_bench(sub)
+    _add_ask(sub)
+    _add_assignments(sub)
+    _add_targets(sub)
+    _add_serve(sub)
+    _add_eval(sub)
+    return ap
+
+
+def _add_model(sub: Any) -> None:
     p = sub.add_parser("model", help="build the offline embedding model folder (once) and print its path")
     p.add_argument("--cache", type=Path, default=None, help="cache folder (default: .cache/models)")
     p.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     p.add_argument("--log-level", default=None)
 
+
+def _add_ingest(sub: Any) -> None:
     p = sub.add_parser("ingest", help="parse plans, embed and index them into --index-dir")
     p.add_argument("paths", nargs="*", type=Path, help="plan files or folders (default: corpus/)")
     p.add_argument("--chunk-size", type=int, default=1000, help="max characters per chunk (default 1000)")
@@ -47,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "implies --incremental)")
     _common(p)
 
+
+def _add_bench(sub: Any) -> None:
     sub.add_parser("bench", help="moved: the benchmarks are `kehoach-bench` (or `python -m bench`)")
 
+
+def _add_ask(sub: Any) -> None:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?", help="the question (Vietnamese, with or without diacritics)")
     p.add_argument("--k", type=int, default=5, help="number of cited passages (1-50, default 5)")
@@ -57,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="with --batch: write answers here (default: stdout)")
     _common(p)
 
+
+def _add_assignments(sub: Any) -> None:
     p = sub.add_parser("assignments", help="list who leads / coordinates which task, by plan or agency")
     p.add_argument("--doc", help="plan: doc id, file name, number (07-KH/TU) or place (Mường La)")
     p.add_argument("--agency", help="lead agency, with or without diacritics (\"Sở Y tế\", \"so y te\")")
@@ -64,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _common(p)
 
+
+def _add_targets(sub: Any) -> None:
     p = sub.add_parser("targets", help="list the numeric targets (chỉ tiêu) of the plans, comparable across plans")
     p.add_argument("--indicator", help="indicator key (life_expectancy) or words (\"tuổi thọ\")")
     p.add_argument("--doc", help="plan: doc id, file name, number or place")
@@ -71,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _common(p)
 
+
+def _add_serve(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the JSON API and the web UI")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
@@ -79,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "questions; 0 = torch's choice)")
     _common(p)
 
+
+def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default: evals/gold/gold.jsonl)")
     p.add_argument("--suite", choices=["gold", "xquad", "all"], default="gold",
@@ -105,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the fusion method")
     p.add_argument("--corpus-dir", type=Path, default=None, help="folder of the gold documents (default corpus/)")
     _common(p)
-    return ap
 
 
 def _settings(args: argparse.Namespace) -> Settings:
