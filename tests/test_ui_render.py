@@ -146,3 +146,22 @@ def test_matrix_and_chart_of_two_plans() -> None:
     assert chart.count('class="kh-bar-row"') == 2 and 'style="width:100.0%"' in chart
     assert r._plan_head(PlanColumn("d", EVIL, "")) == '<th scope="col"><span>&lt;script&gt;alert(&quot;x&quot;)' \
         '&lt;/script&gt;</span></th>'
+
+
+# ---- the Gradio wiring's error guard --------------------------------------------------------------------
+def test_guarded_handler_logs_the_exception_and_never_shows_its_text(caplog) -> None:
+    import warnings
+
+    from app import ui
+
+    @ui.guarded(lambda: r.notice_html(ui.ERROR_TEXT))
+    def boom(question: str) -> str:
+        raise KeyError("internal detail /srv/index")
+
+    with caplog.at_level("ERROR", logger="app.ui"), warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        out = boom("hỏi")
+    assert "Đã xảy ra lỗi" in out and "internal detail" not in out
+    assert "ui handler failed" in caplog.text and "internal detail" in caplog.text  # logged with traceback
+    assert all("internal detail" not in str(w.message) for w in shown)
+    assert boom.__wrapped__.__name__ == "boom"  # Gradio reads the wrapped signature
