@@ -13,7 +13,7 @@ LIBRARY = ("ingest", "index", "retriever")  # may import neither app nor bench
 MAX_FUNCTION_LINES = 50
 # Packages whose functions must stay under MAX_FUNCTION_LINES.  retriever/ is being split into stages by the
 # lead engineer: add "retriever" here when that lands (the report below already lists its long functions).
-LENGTH_CHECKED = ("ingest", "index", "evals", "app", "bench")
+LENGTH_CHECKED = ("ingest", "index", "retriever", "evals", "app", "bench")
 # Files other engineers are rewriting in parallel; their long functions are reported, not failed, until then.
 LENGTH_PENDING = {"ingest/metadata.py", "ingest/sections.py", "ingest/textnorm.py", "index/store.py",
                   "index/e5_build.py", "evals/runner.py", "evals/gold.py", "evals/report.py", "evals/gate.py",
