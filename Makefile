@@ -62,4 +62,4 @@ clean:
 	rm -rf var .pytest_cache .ruff_cache
 
 bench-smoke: index
-	$(BIN)/kehoach bench --smoke
+	$(BIN)/kehoach-bench --smoke

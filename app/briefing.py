@@ -23,12 +23,12 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ingest.agencies import agency_key
 from ingest.assignments import Assignment
+from ingest.records import NO_NUMBER, UNKNOWN_TYPE, plan_reference
 from ingest.targets import BY_KEY, INDICATORS, Target
 from ingest.textnorm import fold, nfc
 from retriever.facts import filter_targets, resolve_docs, target_label
 
 BRIEFING_TITLE = "Tài liệu tóm tắt phân công nhiệm vụ và chỉ tiêu thực hiện Nghị quyết 72-NQ/TW"
-NO_NUMBER = "(chưa ghi số)"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ASSIGNMENTS_CSV = "phan-cong-nhiem-vu.csv"
 TARGETS_CSV = "chi-tieu-cac-ke-hoach.csv"
@@ -61,38 +61,18 @@ class PlanColumn:
     place: str  # "tỉnh Điện Biên" ("" when unknown)
 
 
-def plan_title(meta: Any) -> str:
-    """ "Kế hoạch số 07-KH/TU"; "Kế hoạch (chưa ghi số)"."""
-    return f"{meta.doc_type or 'Văn bản'} " + (f"số {meta.number}" if meta.number else NO_NUMBER)
-
-
-def plan_label(doc: Any) -> str:
-    """Short name of a plan for a column or a table cell."""
+def plan_short_label(doc: Any) -> str:
+    """Short name of a plan for a column or a table cell: its number, else "Kế hoạch xã Mường La"."""
     m = doc.meta
     if m.number:
         return m.number
     where = m.locality or m.issuer or doc.source_file
-    return f"{m.doc_type or 'Văn bản'} {where}"
+    return f"{m.doc_type or UNKNOWN_TYPE} {where}"
 
 
 def plan_column(doc: Any) -> PlanColumn:
     place = (doc.meta.locality or "") if doc.meta.number else ""
-    return PlanColumn(doc.doc_id, plan_label(doc), place)
-
-
-def date_phrase(day: str | None) -> str | None:
-    """ "21/11/2025" → "ngày 21/11/2025"; "01/2026" → "tháng 01/2026"; "2025" → "năm 2025"."""
-    if not day:
-        return None
-    return f"{('năm', 'tháng', 'ngày')[min(day.count('/'), 2)]} {day}"
-
-
-def plan_reference(doc: Any, section: str | None = None) -> str:
-    """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên, ngày 21/11/2025, mục IV. …"."""
-    m = doc.meta
-    head = plan_title(m) + (f" của {m.issuer}" if m.issuer else "")
-    parts = [head, date_phrase(m.date), f"mục {section}" if section else None]
-    return ", ".join(p for p in parts if p)
+    return PlanColumn(doc.doc_id, plan_short_label(doc), place)
 
 
 def covered_plans(documents: Mapping[str, Any], assignments: Iterable[Assignment],
@@ -277,7 +257,7 @@ def assignment_table(assignments: Iterable[Assignment], documents: Mapping[str, 
     for a in assignments:
         task = clip(a.task, limit) if limit else " ".join(a.task.split())
         rows.append([task, "; ".join(a.lead), "; ".join(a.coordinating), a.deadline or "",
-                     plan_label(documents[a.doc_id])])
+                     plan_short_label(documents[a.doc_id])])
     return rows
 
 
@@ -300,7 +280,8 @@ def source_references(documents: Mapping[str, Any], assignments: Iterable[Assign
     refs = []
     for doc_id, head in sorted(subs, key=lambda k: (order.get(k[0], 0), first[k])):
         items = sorted(subs[(doc_id, head)], key=_sub_order)
-        ref = plan_reference(documents[doc_id], head.strip(" .:"))
+        m = documents[doc_id].meta
+        ref = plan_reference(m.doc_type, m.number, m.issuer, m.date, head.strip(" .:"))
         refs.append(ref + (f" (tiểu mục {', '.join(items)})" if items else ""))
     return refs
 

@@ -8,9 +8,11 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from app.logs import setup_logging
 from app.settings import Settings
+from ingest.records import plan_label
 
 log = logging.getLogger("app.cli")
 
@@ -28,11 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(question answering over Vietnamese government plans).")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_model(sub)
+    _add_ingest(sub)
+    _add_bench(sub)
+    _add_ask(sub)
+    _add_assignments(sub)
+    _add_targets(sub)
+    _add_serve(sub)
+    _add_eval(sub)
+    return ap
+
+
+def _add_model(sub: Any) -> None:
     p = sub.add_parser("model", help="build the offline embedding model folder (once) and print its path")
     p.add_argument("--cache", type=Path, default=None, help="cache folder (default: .cache/models)")
     p.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     p.add_argument("--log-level", default=None)
 
+
+def _add_ingest(sub: Any) -> None:
     p = sub.add_parser("ingest", help="parse plans, embed and index them into --index-dir")
     p.add_argument("paths", nargs="*", type=Path, help="plan files or folders (default: corpus/)")
     p.add_argument("--chunk-size", type=int, default=1000, help="max characters per chunk (default 1000)")
@@ -46,9 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "implies --incremental)")
     _common(p)
 
-    p = sub.add_parser("bench", help="measure speed, memory and scale against baselines (docs/BENCHMARKS.md)")
-    _bench_cli().add_arguments(p)
 
+def _add_bench(sub: Any) -> None:
+    sub.add_parser("bench", help="moved: the benchmarks are `kehoach-bench` (or `python -m bench`)")
+
+
+def _add_ask(sub: Any) -> None:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?", help="the question (Vietnamese, with or without diacritics)")
     p.add_argument("--k", type=int, default=5, help="number of cited passages (1-50, default 5)")
@@ -57,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="with --batch: write answers here (default: stdout)")
     _common(p)
 
+
+def _add_assignments(sub: Any) -> None:
     p = sub.add_parser("assignments", help="list who leads / coordinates which task, by plan or agency")
     p.add_argument("--doc", help="plan: doc id, file name, number (07-KH/TU) or place (Mường La)")
     p.add_argument("--agency", help="lead agency, with or without diacritics (\"Sở Y tế\", \"so y te\")")
@@ -64,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _common(p)
 
+
+def _add_targets(sub: Any) -> None:
     p = sub.add_parser("targets", help="list the numeric targets (chỉ tiêu) of the plans, comparable across plans")
     p.add_argument("--indicator", help="indicator key (life_expectancy) or words (\"tuổi thọ\")")
     p.add_argument("--doc", help="plan: doc id, file name, number or place")
@@ -71,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _common(p)
 
+
+def _add_serve(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the JSON API and the web UI")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
@@ -79,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "questions; 0 = torch's choice)")
     _common(p)
 
+
+def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default: evals/gold/gold.jsonl)")
     p.add_argument("--suite", choices=["gold", "xquad", "all"], default="gold",
@@ -105,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the fusion method")
     p.add_argument("--corpus-dir", type=Path, default=None, help="folder of the gold documents (default corpus/)")
     _common(p)
-    return ap
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -150,8 +176,8 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {bundle.directory} "
           f"in {time.perf_counter() - t0:.1f}s")
     for d in docs:
-        print(f"  {d.source_file}: {d.meta.doc_type} {d.meta.number or '(không số)'} · {d.meta.issuer} · "
-              f"{d.meta.date} · {len(d.sections)} mục")
+        facts = [plan_label(d.meta.doc_type, d.meta.number), d.meta.issuer, d.meta.date, f"{len(d.sections)} mục"]
+        print(f"  {d.source_file}: " + " · ".join(x for x in facts if x))
     return 0
 
 
@@ -172,18 +198,16 @@ def _ingest_incremental(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
-def _bench_cli():
-    """``bench/`` lives in the source tree next to ``app/``; import it even when only the packages are installed."""
-    try:
-        import bench.cli as bench_cli
-    except ModuleNotFoundError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        import bench.cli as bench_cli
-    return bench_cli
+BENCH_MOVED = ("the benchmarks have their own command (they build on the app, so the app does not import them): "
+               "run `kehoach-bench{args}` or, from the repository root, `python -m bench{args}`")
 
 
-def cmd_bench(args: argparse.Namespace, s: Settings) -> int:
-    return _bench_cli().run(args, s)
+def bench_moved(rest: list[str]) -> int:
+    """``kehoach bench …`` points to ``kehoach-bench …``: ``bench`` imports ``app``, so ``app`` never imports
+    ``bench`` (see docs/ARCHITECTURE.md)."""
+    args = " ".join(["", *rest])
+    print(f"kehoach bench: {BENCH_MOVED.format(args=args)}", file=sys.stderr)
+    return 2
 
 
 def cmd_ask(args: argparse.Namespace, s: Settings) -> int:
@@ -236,8 +260,8 @@ def format_answer(ans) -> str:
         return ans.answer
     lines.append("Nguồn:")
     for c in ans.citations:
-        num = c.doc_number or "(chưa ghi số)"
-        lines.append(f"[{c.rank}] {c.doc_type} số {num} · {c.issuer} · {c.date} · {c.source_file}")
+        head = [plan_label(c.doc_type, c.doc_number), c.issuer, c.date, c.source_file]
+        lines.append(f"[{c.rank}] " + " · ".join(x for x in head if x))
         lines.append(f"    Mục: {c.section}")
         snippet = " ".join(c.text.split())
         lines.append(f"    “{snippet[:300]}{'…' if len(snippet) > 300 else ''}”")
@@ -306,7 +330,6 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
 
 
 COMMANDS = {"model": cmd_model, "ingest": cmd_ingest, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
-COMMANDS["bench"] = cmd_bench
 
 
 def _facts(s: Settings):
@@ -367,6 +390,9 @@ COMMANDS["targets"] = cmd_targets
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return bench_moved(argv[1:])
     args = build_parser().parse_args(argv)
     s = _settings(args)
     default_level = "WARNING" if args.command in ("ask", "eval") else s.log_level

@@ -26,6 +26,3 @@ class Settings(BaseSettings):
     # (docs/BENCHMARKS.md, HTTP table); a single question takes the same time either way.
     torch_threads: int = 1
 
-
-def get_settings() -> Settings:
-    return Settings()

@@ -1,6 +1,6 @@
 """Benchmarks of kehoach-qa against its baselines, on the real corpus and at 200,000 synthetic chunks.
 
-``python -m bench`` / ``kehoach bench`` (see :mod:`bench.cli`); the results land in ``docs/BENCHMARKS.md``.
+``python -m bench`` / ``kehoach-bench`` (see :mod:`bench.cli`); the results land in ``docs/BENCHMARKS.md``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Command line of the benchmarks, shared by ``python -m bench`` and ``kehoach bench``."""
+"""Command line of the benchmarks: ``kehoach-bench`` (console script) and ``python -m bench``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
         if args.probe_only:
             previous = _load(results / "scale.json")
             if previous is None:
-                raise FileNotFoundError(f"no {results / 'scale.json'}; run `kehoach bench --scale` first")
+                raise FileNotFoundError(f"no {results / 'scale.json'}; run `kehoach-bench --scale` first")
             result = reprobe(cfg, previous)
         else:
             result = run_scale(cfg, settings)
@@ -117,10 +118,16 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     from app.logs import setup_logging
 
-    ap = argparse.ArgumentParser(prog="python -m bench", description="Benchmark kehoach-qa against its baselines.")
+    ap = argparse.ArgumentParser(prog="kehoach-bench", description="Benchmark kehoach-qa against its baselines.")
     add_arguments(ap)
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     setup_logging("INFO", True)
-    return run(args)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"kehoach-bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

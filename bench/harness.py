@@ -24,7 +24,8 @@ from app.settings import Settings
 from bench import DEFAULT_GOLD, REPO_ROOT
 from bench.baselines import BM25Only, DefaultDense
 from bench.http_load import load_test, start_process_server, start_thread_server, wait_first_answer
-from bench.measure import dir_size, latency_stats, machine, peak_rss_mb, ratio, time_calls, timed
+from bench.measure import dir_size, machine, peak_rss_mb, ratio
+from evals.timing import latency_stats, time_calls, timed
 from index.encoder import Encoder
 from index.store import build_index, index_text, load_index
 from ingest.chunking import ChunkSettings

@@ -29,7 +29,8 @@ from typing import Any
 
 import httpx
 
-from bench.measure import latency_stats, proc_rss_mb
+from bench.measure import proc_rss_mb
+from evals.timing import latency_stats
 
 log = logging.getLogger("bench.http")
 

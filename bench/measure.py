@@ -1,4 +1,5 @@
-"""Small measuring helpers: timers, percentiles, memory, sizes on disk, the machine."""
+"""Small measuring helpers of the benchmarks: memory, sizes on disk, the machine (timers and percentiles are
+in :mod:`evals.timing`, shared with the evaluation)."""
 
 from __future__ import annotations
 
@@ -7,49 +8,10 @@ import platform
 import resource
 import statistics
 import sys
-import time
-from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-
-@contextmanager
-def timed(out: dict[str, float], key: str):
-    """``with timed(d, "embed_s"): ...`` stores the elapsed seconds (rounded) in ``d[key]``."""
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        out[key] = round(time.perf_counter() - t0, 4)
-
-
-def latency_stats(seconds: Iterable[float]) -> dict[str, float | int | None]:
-    """p50/p95/mean/max in milliseconds of per-call durations given in seconds."""
-    xs = np.asarray(list(seconds), dtype=np.float64) * 1000
-    if not len(xs):
-        return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
-    return {"n": int(len(xs)), "p50_ms": round(float(np.percentile(xs, 50)), 2),
-            "p95_ms": round(float(np.percentile(xs, 95)), 2), "mean_ms": round(float(xs.mean()), 2),
-            "max_ms": round(float(xs.max()), 2)}
-
-
-def time_calls(fn: Callable[[Any], object], items: list, warmup: int = 3, budget_s: float | None = None
-               ) -> list[float]:
-    """Per-call seconds of ``fn(item)`` for each item after ``warmup`` untimed calls, within ``budget_s``."""
-    for item in items[:warmup]:
-        fn(item)
-    out: list[float] = []
-    start = time.perf_counter()
-    for item in items:
-        t0 = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - t0)
-        if budget_s is not None and time.perf_counter() - start > budget_s:
-            break
-    return out
+from evals.timing import cpu_name
 
 
 def ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
@@ -82,17 +44,6 @@ def proc_rss_mb(pid: int) -> dict[str, float | None]:
 def dir_size(path: Path) -> dict[str, Any]:
     files = {p.name: p.stat().st_size for p in sorted(Path(path).iterdir()) if p.is_file()}
     return {"bytes": sum(files.values()), "mb": round(sum(files.values()) / 2**20, 2), "files": files}
-
-
-def cpu_name() -> str | None:
-    """The CPU's model name from /proc/cpuinfo (None where there is none to read)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
 
 
 def machine() -> dict[str, Any]:

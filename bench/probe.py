@@ -37,7 +37,8 @@ def probe(index_dir: Path, questions: list[str], n: int, budget_s: float, profil
           ) -> dict[str, Any]:
     from app.runtime import load_encoder
     from app.settings import Settings
-    from bench.measure import latency_stats, proc_rss_mb, time_calls
+    from bench.measure import proc_rss_mb
+    from evals.timing import latency_stats, time_calls
     from index.store import load_index
     from retriever.search import HybridSettings
     from retriever.service import Retriever

@@ -105,8 +105,14 @@ def _bench_lines(b: dict) -> list[str]:
            f"`{b['corpus']['dir']}`: {b['corpus']['plans']} plans, {b['corpus']['chunks']} chunks; "
            f"{b['corpus']['questions']} questions (gold set); model {b['model']['name']} "
            f"(load {_fmt(b['model'].get('load_s'), 's')}).", ""]
-    ing = b["ingest"]
-    out += ["### Ingest + index", ""]
+    out += _ingest_lines(b["ingest"]) + _embedding_lines(b["embedding"]) + _latency_lines(b)
+    if b.get("http"):
+        out += _http_lines(b)
+    return out + _size_lines(b)
+
+
+def _ingest_lines(ing: dict) -> list[str]:
+    out = ["### Ingest + index", ""]
     out += _table(["system", "chunks", "parse/split s", "embed s", "total s", "chunks/s"], [
         ["**project** (sections, metadata, BM25 + FAISS)", ing["ours"]["chunks"], ing["ours"]["parse_s"],
          ing["ours"]["embed_s"], ing["ours"]["total_s"], ing["ours"]["chunks_per_s"]],
@@ -119,13 +125,20 @@ def _bench_lines(b: dict) -> list[str]:
     out += [f"Ratios: project/dense time for the same plans **×{_fmt(r['ours_vs_dense_seconds'])}**, "
             f"chunks/s ×{_fmt(r['ours_vs_dense_chunks_per_s'])}; embedding is "
             f"{_fmt(100 * (r['embed_share_of_ours'] or 0))} % of the project's build.", ""]
-    e = b["embedding"]
-    out += ["### Embedding alone", "",
+    return out
+
+
+def _embedding_lines(e: dict) -> list[str]:
+    return ["### Embedding alone", "",
             f"{e['texts']} chunk texts (mean {e['mean_chars']} chars): **{_fmt(e['texts_per_s'])} texts/s**; one "
             f"query embedding p50 {_fmt(e['query_encode']['p50_ms'], 'ms')}, p95 "
             f"{_fmt(e['query_encode']['p95_ms'], 'ms')}.", ""]
+
+
+def _latency_lines(b: dict) -> list[str]:
+    e = b["embedding"]
     lat = b["latency"]
-    out += ["### Question latency, library, warm", ""]
+    out = ["### Question latency, library, warm", ""]
     systems = [("**project** `Retriever.ask`", "ours"), ("project, torch limited to 1 thread", "ours_one_thread"),
                ("BM25-only (scores + top 10)", "bm25_only"), ("default dense (embed + flat top 1)", "dense_default")]
     out += _table(["system", "n", "p50 ms", "p95 ms", "mean ms", "max ms"], [
@@ -137,20 +150,28 @@ def _bench_lines(b: dict) -> list[str]:
             f"{_fmt(_share(e['query_encode']['p50_ms'], lat['ours']['p50_ms']))} % of the project's p50.  Load: index "
             f"{_fmt(lat['load']['load_index_s'], 's')}, retriever {_fmt(lat['load']['retriever_init_s'], 's')}, "
             f"first answer {_fmt(lat['load']['first_answer_s'], 's')}.", ""]
-    if b.get("http"):
-        h = b["http"]
-        out += [f"### HTTP (`POST /api/ask`, server mode: {h['mode']})", ""]
-        main = "`kehoach serve` (1 torch thread)" if h["mode"] == "process" else "in-process uvicorn"
-        runs = [(main, h)] + (
-            [("torch's default threads", h["torch_default_threads"])] if h.get("torch_default_threads") else [])
-        out += _table(["server", "concurrency", "answered", "errors", "seconds", "questions/s", "p50 ms", "p95 ms"],
-                      [[name, lv["concurrency"], lv["ok"], lv["errors"], lv["seconds"], lv["questions_per_s"],
-                        lv["p50_ms"], lv["p95_ms"]] for name, run in runs for lv in run["levels"]])
-        c1 = _level(b, 1)
-        if c1 and lat["ours"]["p50_ms"]:
-            out += [f"HTTP overhead at concurrency 1: p50 ×{_fmt(c1['p50_ms'] / lat['ours']['p50_ms'])} of the "
-                    "library call.", ""]
-    out += ["### Size, memory, cold start", ""]
+    return out
+
+
+def _http_lines(b: dict) -> list[str]:
+    lat = b["latency"]
+    h = b["http"]
+    out = [f"### HTTP (`POST /api/ask`, server mode: {h['mode']})", ""]
+    main = "`kehoach serve` (1 torch thread)" if h["mode"] == "process" else "in-process uvicorn"
+    runs = [(main, h)] + (
+        [("torch's default threads", h["torch_default_threads"])] if h.get("torch_default_threads") else [])
+    out += _table(["server", "concurrency", "answered", "errors", "seconds", "questions/s", "p50 ms", "p95 ms"],
+                  [[name, lv["concurrency"], lv["ok"], lv["errors"], lv["seconds"], lv["questions_per_s"],
+                    lv["p50_ms"], lv["p95_ms"]] for name, run in runs for lv in run["levels"]])
+    c1 = _level(b, 1)
+    if c1 and lat["ours"]["p50_ms"]:
+        out += [f"HTTP overhead at concurrency 1: p50 ×{_fmt(c1['p50_ms'] / lat['ours']['p50_ms'])} of the "
+                "library call.", ""]
+    return out
+
+
+def _size_lines(b: dict) -> list[str]:
+    out = ["### Size, memory, cold start", ""]
     s = b["index_size"]
     rows = [["index on disk (MB)", s["ours"]["mb"], s["bm25_only"]["mb"], s["dense_default"]["mb"]]]
     out += _table(["", "project", "BM25-only", "default dense"], rows)
@@ -197,8 +218,21 @@ def _scale_lines(s: dict) -> list[str]:
             f"write): {b['seconds']} s; FAISS "
             f"`{b['faiss']['type']}` {b['faiss']['params']}; BM25 {b['lexical_terms']:,} terms, "
             f"{b['lexical_nnz']:,} weights.  Index on disk {s['size']['mb']:,} MB.", ""]
+    out += _dense_lines(s)
+    lx = s["lexical"]
+    out += ["### Lexical (BM25 column gather + top 50)", "",
+            f"p50 {_fmt(lx['scale']['p50_ms'], 'ms')}, p95 {_fmt(lx['scale']['p95_ms'], 'ms')} at "
+            f"{g['chunks']:,} chunks ({lx['nnz']:,} weights, {lx['n_terms']:,} terms) vs p50 "
+            f"{_fmt(lx['real_corpus']['p50_ms'], 'ms')} on the real corpus (×{_fmt(lx['slowdown_p50'])}).", ""]
+    out += _probe_lines(s.get("probe") or {})
+    out += _incremental_lines(s.get("incremental") or {})
+    return out
+
+
+def _dense_lines(s: dict) -> list[str]:
+    b = s["build"]
     d = s["dense"]
-    out += [f"### Dense search, {d['queries']} gold questions, k = {d['k']}, one query at a time", ""]
+    out = [f"### Dense search, {d['queries']} gold questions, k = {d['k']}, one query at a time", ""]
     rows = [["flat (exact)", "—", d["flat"]["build_s"], d["flat"]["p50_ms"], d["flat"]["p95_ms"], 1.0, 1.0, 1.0]]
     for kind, key in (("ivf", "nprobe"), ("hnsw", "efSearch")):
         if kind in d:
@@ -213,13 +247,6 @@ def _scale_lines(s: dict) -> list[str]:
             f"`{b['faiss']['params']}`.  Ties: a returned passage whose exact score is within 0.001 of the 10th "
             "best also counts (ann-benchmarks' convention; the synthetic plans hold many near-identical passages "
             "whose order inside the exact top 10 is noise).", ""]
-    lx = s["lexical"]
-    out += ["### Lexical (BM25 column gather + top 50)", "",
-            f"p50 {_fmt(lx['scale']['p50_ms'], 'ms')}, p95 {_fmt(lx['scale']['p95_ms'], 'ms')} at "
-            f"{g['chunks']:,} chunks ({lx['nnz']:,} weights, {lx['n_terms']:,} terms) vs p50 "
-            f"{_fmt(lx['real_corpus']['p50_ms'], 'ms')} on the real corpus (×{_fmt(lx['slowdown_p50'])}).", ""]
-    out += _probe_lines(s.get("probe") or {})
-    out += _incremental_lines(s.get("incremental") or {})
     return out
 
 
@@ -229,7 +256,7 @@ def _probe_lines(p: dict) -> list[str]:
     out = ["### Retriever at scale (fresh process)", ""]
     if p.get("remeasured"):
         out += [f"Re-measured {p['remeasured']} on the same index after a change to `retriever/` "
-                "(`kehoach bench --scale --probe-only`); the corpus, build, dense, lexical and incremental figures "
+                "(`kehoach-bench --scale --probe-only`); the corpus, build, dense, lexical and incremental figures "
                 "are from the full run above.", ""]
     out += _table(["model load s", "index load s", "retriever init s", "first answer s", "process → first answer s",
                    "RSS after load MB", "peak RSS MB"],
@@ -273,17 +300,17 @@ def _incremental_lines(inc: dict) -> list[str]:
 
 REPRODUCE = """## Reproduce
 
-From the repository root (`python -m bench` needs it as the working directory; `kehoach bench` runs anywhere):
+From the repository root (`python -m bench` needs it as the working directory; `kehoach-bench` runs anywhere):
 
 ```bash
 make index                                          # or: .venv/bin/kehoach ingest (var/index)
-.venv/bin/kehoach bench --out docs/BENCHMARKS.md    # real corpus + baselines + HTTP (~3 min idle)
-.venv/bin/kehoach bench --scale --out docs/BENCHMARKS.md   # 200k synthetic chunks (~20 min idle, ~5 GB RAM)
-.venv/bin/kehoach bench --smoke                     # CI-sized check (~30 s idle)
-.venv/bin/kehoach bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
-.venv/bin/kehoach bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
+.venv/bin/kehoach-bench --out docs/BENCHMARKS.md    # real corpus + baselines + HTTP (~3 min idle)
+.venv/bin/kehoach-bench --scale --out docs/BENCHMARKS.md   # 200k synthetic chunks (~20 min idle, ~5 GB RAM)
+.venv/bin/kehoach-bench --smoke                     # CI-sized check (~30 s idle)
+.venv/bin/kehoach-bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
+.venv/bin/kehoach-bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
 .venv/bin/python -m bench.http_load --url http://127.0.0.1:8000 --concurrency 50 --requests 50  # a running server
-.venv/bin/python -m ingest.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
+.venv/bin/python -m bench.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
 ```
 
 Raw results are kept as JSON in `var/bench/` (`bench.json`, `scale.json`); the scale run's index stays in

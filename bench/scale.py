@@ -33,7 +33,9 @@ import numpy as np
 from app.settings import Settings
 from bench import DEFAULT_GOLD, REPO_ROOT
 from bench.harness import load_questions
-from bench.measure import dir_size, latency_stats, machine, peak_rss_mb, ratio, time_calls
+from bench.measure import dir_size, machine, peak_rss_mb, ratio
+from bench.synthetic import SyntheticPlan, commune_names, generate_plan, load_templates, synthetic_corpus
+from evals.timing import latency_stats, time_calls
 from index.dense import DenseIndex, DenseSettings
 from index.embed_cache import CachedEncoder, EmbeddingCache
 from index.encoder import Encoder
@@ -42,7 +44,6 @@ from index.store import build_index, embed_texts, index_text, update_index
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.pipeline import ingest_paths, load_document
 from ingest.records import Chunk, Document
-from ingest.synthetic import SyntheticPlan, commune_names, generate_plan, load_templates, synthetic_corpus
 
 log = logging.getLogger("bench.scale")
 
@@ -290,7 +291,7 @@ def reprobe(cfg: ScaleConfig, previous: dict[str, Any]) -> dict[str, Any]:
     to ``retriever/``): only the ``probe`` section is replaced, and the result says so."""
     index_dir = cfg.work_dir / "index"
     if not (index_dir / "manifest.json").exists():
-        raise FileNotFoundError(f"no scale index in {index_dir}; run `kehoach bench --scale` first")
+        raise FileNotFoundError(f"no scale index in {index_dir}; run `kehoach-bench --scale` first")
     res = dict(previous)
     res["probe"] = _probe(cfg, index_dir)
     res["probe"]["remeasured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

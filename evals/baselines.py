@@ -14,8 +14,7 @@ the NFC file text, so evidence-keyed hit@k works exactly as for the project.
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import faiss
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from scipy import sparse
-from tqdm import tqdm
 
 from index.encoder import Encoder
 from index.store import IndexBundle
@@ -34,12 +32,6 @@ FIXED_CHUNK_OVERLAP = 200
 BM25_K1 = 1.2
 BM25_B = 0.75
 _SYLLABLE_RE = re.compile(r"[^\W_]+")
-
-
-def progress_bar(items: Iterable, desc: str, unit: str, enabled: bool = True) -> Iterable:
-    """A tqdm bar on stderr; redrawn at most every 10 s when stderr is not a terminal (CI logs stay short)."""
-    interval = 0.1 if sys.stderr.isatty() else 10.0
-    return tqdm(items, desc=desc, unit=unit, disable=not enabled, mininterval=interval)
 
 
 @dataclass(frozen=True)
@@ -184,29 +176,3 @@ def project_passages(bundle: IndexBundle) -> list[Passage]:
     """The project's own chunks (text only, no metadata header) as baseline passages."""
     return [Passage(c.chunk_id, bundle.documents[c.doc_id].source_file, c.text, c.start, c.end)
             for c in bundle.chunks]
-
-
-class CachedEncoder:
-    """An :class:`Encoder` that answers ``encode_queries`` from vectors computed ahead in batches.
-
-    Batched encoding is several times faster on CPU than one call per question; a text not primed is encoded
-    on demand.  Documents are passed straight through."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self.encoder = encoder
-        self.name, self.dim = encoder.name, encoder.dim
-        self.cache: dict[str, np.ndarray] = {}
-
-    def prime(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False, desc: str = "embed") -> None:
-        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        starts = range(0, len(todo), batch_size)
-        for i in progress_bar(starts, desc, "batch", progress and bool(todo)):
-            batch = todo[i:i + batch_size]
-            self.cache.update(zip(batch, self.encoder.encode_queries(batch), strict=True))
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        self.prime(texts)
-        return np.stack([self.cache[t] for t in texts]).astype(np.float32)
-
-    def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return self.encoder.encode_documents(texts, batch_size=batch_size, progress=progress)

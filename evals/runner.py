@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench.measure import cpu_name, latency_stats
-from evals.baselines import progress_bar
 from evals.gold import GoldItem, find_evidence_spans, load_gold, validate_gold
 from evals.metrics import comparable, contains, doc_rank, first_hit_rank
+from evals.timing import cpu_name, latency_stats
+from index.progress import progress_bar
 from ingest.textnorm import collapse_ws, repaired
 from retriever.service import Retriever
 
@@ -349,12 +349,12 @@ def gold_systems(retriever: Retriever, corpus_dir: Path, baselines: bool = True,
     if baselines:
         from evals.baselines import (
             BM25Baseline,
-            CachedEncoder,
             DenseBaseline,
             fixed_passages,
             project_passages,
             read_corpus,
         )
+        from index.embed_cache import CachedEncoder
 
         fixed = fixed_passages(read_corpus(corpus_dir))
         systems["bm25_project_chunks"] = BM25Baseline(project_passages(retriever.bundle))

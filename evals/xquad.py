@@ -24,9 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from evals.baselines import CachedEncoder, PlainBM25, progress_bar
+from evals.baselines import PlainBM25
 from evals.metrics import comparable
+from index.embed_cache import CachedEncoder
 from index.encoder import Encoder
+from index.progress import progress_bar
 from index.store import IndexBundle, IndexError_, build_index, corpus_hash, load_index
 from ingest.chunking import ChunkSettings
 from ingest.reader import sha256_text

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.agencies import EXACT, AgencyMatch, canonical_agency, lexicon, match_agencies, token_similarity
+from ingest.lines import Line, text_lines
 from ingest.records import Document, Section
 from ingest.textnorm import collapse_ws, repaired
 
@@ -357,18 +358,6 @@ _DEADLINE_START_RE = re.compile(
     r"^(?:thuong xuyen|den (?:thang|nam|het)|tu (?:nam|thang|quy)|nam \d{4}|h[a-z]ng (?:nam|quy|thang)"
     r"|\d{4}\s*-\s*\d{4}|sau khi|truoc ngay|trong (?:nam|quy|thang)|quy [ivx]+)"
 )
-Line = tuple[int, int, str]  # (start, end, text) of one line of the document
-
-
-def text_lines(text: str, a: int, b: int) -> list[Line]:
-    """Non-blank lines of ``text[a:b]``; each with its start and the end of its last non-blank character."""
-    out, pos = [], a
-    for raw in text[a:b].splitlines(keepends=True):
-        line = raw.rstrip("\r\n")
-        if line.strip():
-            out.append((pos, pos + len(line.rstrip()), line))
-        pos += len(raw)
-    return out
 
 
 @dataclass

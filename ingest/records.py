@@ -1,4 +1,4 @@
-"""Typed records that flow from ingest to index, retriever and app."""
+"""Typed records that flow from ingest to index, retriever and app, and the one way a plan is named."""
 
 from __future__ import annotations
 
@@ -27,12 +27,10 @@ class DocMeta:
         """Every type a question may call the document by: ("Quyết định", "Kế hoạch")."""
         return tuple(t for t in (self.doc_type, self.issued_type) if t)
 
-    def citation_label(self) -> str:
-        """Short label officials paste into a note: "Kế hoạch số 07-KH/TU (Tỉnh ủy Điện Biên, 21/11/2025)"."""
-        kind = self.doc_type or "Văn bản"
-        num = f"số {self.number}" if self.number else "(chưa ghi số)"
-        extra = ", ".join(x for x in (self.issuer, self.date) if x)
-        return f"{kind} {num}" + (f" ({extra})" if extra else "")
+    @property
+    def label(self) -> str:
+        """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên" (see :func:`plan_label`)."""
+        return plan_label(self.doc_type, self.number, self.issuer)
 
 
 @dataclass(frozen=True)
@@ -96,3 +94,29 @@ def meta_to_json(meta: DocMeta) -> dict[str, Any]:
 
 def meta_from_json(d: dict[str, Any]) -> DocMeta:
     return DocMeta(**d)
+
+
+# ---- naming a plan (the one implementation: API, UI, CLI, briefing and answers all call these) -------------
+NO_NUMBER = "(chưa ghi số)"  # shown where a plan is printed without a number
+UNKNOWN_TYPE = "Văn bản"  # shown where the type heading could not be read
+
+
+def plan_label(doc_type: str | None, number: str | None, issuer: str | None = None) -> str:
+    """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"; "Kế hoạch (chưa ghi số) của …" without a
+    number; "Văn bản số …" without a type; no "của …" without an issuer (never prints "None")."""
+    head = f"{doc_type or UNKNOWN_TYPE} " + (f"số {number}" if number else NO_NUMBER)
+    return head + (f" của {issuer}" if issuer else "")
+
+
+def date_phrase(day: str | None) -> str | None:
+    """ "21/11/2025" → "ngày 21/11/2025"; "01/2026" → "tháng 01/2026"; "2025" → "năm 2025"; None → None."""
+    if not day:
+        return None
+    return f"{('năm', 'tháng', 'ngày')[min(day.count('/'), 2)]} {day}"
+
+
+def plan_reference(doc_type: str | None, number: str | None, issuer: str | None, day: str | None = None,
+                   section: str | None = None) -> str:
+    """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên, ngày 21/11/2025, mục IV. … › 4"."""
+    parts = [plan_label(doc_type, number, issuer), date_phrase(day), f"mục {section}" if section else None]
+    return ", ".join(p for p in parts if p)

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from index.lexical import terms
+from ingest.records import plan_label
 from ingest.textnorm import collapse_ws, repaired
 
 ABSTAIN_TEXT = "Không tìm thấy thông tin này trong các kế hoạch đã được lập chỉ mục."
@@ -122,7 +123,5 @@ def lead_agency(sentence: str, heading: str | None = None) -> str | None:
 
 
 def citation_header(c: Citation) -> str:
-    kind = c.doc_type or "Văn bản"
-    num = f"số {c.doc_number}" if c.doc_number else "(chưa ghi số)"
-    who = f" của {c.issuer}" if c.issuer else ""
-    return f"{kind} {num}{who}"
+    """The cited plan's label: "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"."""
+    return plan_label(c.doc_type, c.doc_number, c.issuer)

@@ -200,19 +200,20 @@ def test_missing_index_answers_503_naming_the_fix(tmp_path: Path, settings: Sett
 
 # ---- helpers shared by the UI and the /doc reader -------------------------------------------------------
 def test_copy_text_numbers_references_for_an_official_note(retriever: Retriever) -> None:
-    from app import ui
+    from app import ui_chat as ui
+    from app.ui_render import copy_text
 
     turn = ui.ask_turn(retriever, "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", ui.Filters())
-    text = ui.copy_text(turn)
+    text = copy_text(turn)
     assert text.startswith(turn.answer + "\n\nNguồn trích dẫn:\n")
     assert ("\n1. Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên, ngày 21/11/2025, "
             "mục IV. TỔ CHỨC THỰC HIỆN › 4.") in text
     refusal = ui.ask_turn(retriever, UNANSWERABLE, ui.Filters())
-    assert ui.copy_text(refusal) == refusal.answer and "Nguồn" not in ui.copy_text(refusal)
+    assert copy_text(refusal) == refusal.answer and "Nguồn" not in copy_text(refusal)
 
 
 def test_reference_of_an_unnumbered_plan() -> None:
-    from app import ui
+    from app import ui_render as ui
     from retriever.answer import Citation
 
     c = Citation(rank=1, chunk_id="x#0001", doc_id="x", doc_number=None, doc_type="Kế hoạch",
@@ -223,7 +224,7 @@ def test_reference_of_an_unnumbered_plan() -> None:
 
 
 def test_highlight_is_accent_insensitive_and_escapes_html() -> None:
-    from app import ui
+    from app import ui_render as ui
 
     terms = ui.query_terms("co quan nao chu tri to chuc ngay suc khoe toan dan o xa Ha Dong?")
     out = ui.highlight("Phòng Văn hóa <b> chủ trì tổ chức Ngày Sức khỏe; Hà Đông; trì hoãn", terms)
@@ -234,7 +235,7 @@ def test_highlight_is_accent_insensitive_and_escapes_html() -> None:
 
 
 def test_ui_filters_scope_the_answer(retriever: Retriever) -> None:
-    from app import ui
+    from app import ui_chat as ui
 
     question = "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân?"
     turn = ui.ask_turn(retriever, question, ui.Filters(locality="xã Định Hóa"))
@@ -244,7 +245,7 @@ def test_ui_filters_scope_the_answer(retriever: Retriever) -> None:
 
 
 def test_ui_filter_refuses_an_answer_drawn_from_outside_the_scope(retriever: Retriever) -> None:
-    from app import ui
+    from app import ui_chat as ui
 
     ans = retriever.ask("Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?")
     assert ans.citations[0].doc_id == DIEN_BIEN_DOC

@@ -11,7 +11,7 @@ import pytest
 from bench.cli import add_arguments
 from bench.harness import BenchConfig, load_questions, run_bench
 from bench.report import goals, render
-from ingest.synthetic import generate_plans, load_templates
+from bench.synthetic import generate_plans, load_templates
 from ingest.textnorm import fold
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def test_report_renders_goals_and_tables(smoke):
     for heading in ("# Benchmarks", "## Machine", "## Goals", "## Real corpus", "### Ingest + index",
                     "### Question latency, library, warm", "### HTTP", "## Reproduce"):
         assert heading in md
-    assert "kehoach bench --smoke" in md
+    assert "kehoach-bench --smoke" in md
     gs = goals(smoke, None)
     assert len(gs) == 7 and gs[0]["measured"] == smoke["latency"]["ours"]["p50_ms"]
     fifty = next(g for g in gs if g["goal"].startswith("errors among 50 concurrent"))
@@ -165,12 +165,20 @@ def test_scale_run_tiny(tmp_path, settings, encoder):
 
 
 def test_bench_cli_rejects_probe_only_without_scale_and_without_a_saved_run(tmp_path, capsys):
+    from bench.cli import main
+
+    assert main(["--probe-only"]) == 2
+    assert "--probe-only goes with --scale" in capsys.readouterr().err
+    assert main(["--scale", "--probe-only", "--results-dir", str(tmp_path)]) == 2
+    assert "run `kehoach-bench --scale` first" in capsys.readouterr().err
+
+
+def test_kehoach_bench_points_to_the_bench_command(capsys):
     from app.cli import main
 
-    assert main(["bench", "--probe-only"]) == 2
-    assert "--probe-only goes with --scale" in capsys.readouterr().err
-    assert main(["bench", "--scale", "--probe-only", "--results-dir", str(tmp_path)]) == 2
-    assert "run `kehoach bench --scale` first" in capsys.readouterr().err
+    assert main(["bench", "--smoke"]) == 2
+    err = capsys.readouterr().err
+    assert "kehoach-bench --smoke" in err and "python -m bench --smoke" in err
 
 
 @pytest.mark.parametrize("argv,message", [

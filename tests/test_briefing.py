@@ -239,7 +239,7 @@ def test_source_references_cite_plan_and_section(retriever: Retriever) -> None:
 
 
 def test_ui_briefing_html_is_escaped_and_complete(retriever: Retriever) -> None:
-    from app import ui
+    from app import ui_render as ui
 
     docs = retriever.bundle.documents
     html = ui.matrix_html(retriever.facts.targets, docs)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from evals.baselines import BM25Baseline, CachedEncoder, DenseBaseline, fixed_chunks, plain_syllables
+from evals.baselines import BM25Baseline, DenseBaseline, fixed_chunks, plain_syllables
 from evals.gate import (
     baseline_from_run,
     compare,
@@ -33,6 +33,7 @@ from evals.runner import (
     unit_supported,
 )
 from evals.xquad import load_xquad, rank_of, retrieval_metrics, run_xquad, span_in, strip_diacritics
+from index.embed_cache import CachedEncoder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLD_PATH = REPO_ROOT / "evals" / "gold" / "gold.jsonl"

@@ -252,6 +252,28 @@ def test_cached_encoder_embeds_each_distinct_text_once(tmp_path, encoder):
     assert np.allclose(first, second)
 
 
+def test_cached_encoder_answers_primed_queries_and_passes_the_rest_through(encoder):
+    asked: list[str] = []
+
+    class Queries(CountingEncoder):
+        def encode_queries(self, texts):
+            asked.extend(texts)
+            return self.inner.encode_queries(texts)
+
+    counting = Queries(encoder)
+    cached = CachedEncoder(counting)  # no cache: documents pass straight through
+    cached.prime(["ai chủ trì?", "bao nhiêu?", "ai chủ trì?"], batch_size=1)
+    assert asked == ["ai chủ trì?", "bao nhiêu?"]
+    vecs = cached.encode_queries(["bao nhiêu?", "ai chủ trì?"])
+    assert asked == ["ai chủ trì?", "bao nhiêu?"] and vecs.shape == (2, encoder.dim)
+    assert np.allclose(vecs[1], encoder.encode_queries(["ai chủ trì?"])[0], atol=1e-5)
+    cached.encode_queries(["mới?"])
+    cached.encode_queries(["mới?"])
+    assert asked[2:] == ["mới?", "mới?"]  # a query not primed is not kept (timings measure the model)
+    cached.encode_documents(["Trạm Y tế", "Trạm Y tế"])
+    assert counting.texts == ["Trạm Y tế", "Trạm Y tế"] and cached.stats.embedded == 2
+
+
 # ---- index type by size -------------------------------------------------------------------------
 def _unit(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
     x = np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.records import UNKNOWN_TYPE, plan_label
 from ingest.textnorm import collapse_ws
 from retriever.answer import Answer
 from retriever.composers.wording import clip
@@ -34,16 +35,20 @@ def _listing(ctx: AskContext, agency: str, tasks: list) -> Answer:
     s, docs = ctx.settings, ctx.corpus.documents
     plans = list(dict.fromkeys(a.doc_id for a in tasks))
     lines = [f"{agency} chủ trì {len(tasks)} nhiệm vụ trong {len(plans)} văn bản: " + "; ".join(
-        f"{docs[p].meta.doc_type} của {docs[p].meta.issuer}" for p in plans)]
+        _kind_and_issuer(docs[p].meta) for p in plans)]
     firsts: list[Hit] = []
     shown = tasks[:s.max_tasks_listed]
     for a in shown:
         m = docs[a.doc_id].meta
-        lines.append(f"- {clip(collapse_ws(a.task), s.task_clip_listed)} ({m.doc_type} "
-                     f"{'số ' + m.number if m.number else '(chưa ghi số)'}, mục "
+        lines.append(f"- {clip(collapse_ws(a.task), s.task_clip_listed)} ({plan_label(m.doc_type, m.number)}, mục "
                      f"{' › '.join(a.section_path)}" + (f"; thời hạn: {a.deadline}" if a.deadline else "") + ")")
         firsts += ctx.corpus.hit_at(a.doc_id, a.start)
     if len(tasks) > len(shown):
         lines.append(f"… và {len(tasks) - len(shown)} nhiệm vụ khác (xem `kehoach assignments`).")
     cits = ctx.corpus.cite(firsts, ctx.hits, max(ctx.k, min(len(firsts), s.max_tasks_listed)))
     return ctx.answer("\n".join(lines), cits, intent="lead")
+
+
+def _kind_and_issuer(m) -> str:
+    """"Kế hoạch của Ban Thường vụ Tỉnh ủy Điện Biên" (the numbers follow on each task's line)."""
+    return (m.doc_type or UNKNOWN_TYPE) + (f" của {m.issuer}" if m.issuer else "")

@@ -7,7 +7,7 @@ import re
 
 from ingest.textnorm import collapse_ws
 from retriever.answer import Answer, citation_header
-from retriever.composers.wording import clip, describe_assignment, plan_label
+from retriever.composers.wording import clip, describe_assignment
 from retriever.context import ASSIGNMENT_INTENTS, AskContext
 from retriever.corpus import Corpus
 
@@ -60,7 +60,7 @@ def per_plan(ctx: AskContext) -> Answer | None:
         a = best_assignment(ctx, [doc_id])
         if a is None:
             continue
-        head = plan_label(ctx.corpus.documents[doc_id].meta)
+        head = ctx.corpus.documents[doc_id].meta.label
         lines.append(f"- {head}, mục {' › '.join(a.section_path)}: {describe_assignment(a, ctx.settings.task_clip)}")
         firsts += ctx.corpus.hit_at(a.doc_id, a.start)
     if not lines:

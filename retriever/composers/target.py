@@ -6,7 +6,7 @@ from ingest.targets import BY_KEY
 from ingest.textnorm import collapse_ws, search_tokens
 from retriever.answer import Answer, sentences
 from retriever.checks import DOC_NUMBER_RE, TOPIC_EXCLUDE
-from retriever.composers.wording import clip, period, plan_label, show_value
+from retriever.composers.wording import clip, period, show_value
 from retriever.context import ASSIGNMENT_INTENTS, AskContext
 from retriever.facts import question_indicators, target_label
 from retriever.fuzzy import near_any
@@ -35,7 +35,7 @@ def _listing(ctx: AskContext, targets: list, quotes: dict[int, str]) -> Answer:
     s, corpus = ctx.settings, ctx.corpus
     lines, firsts = [], []
     for doc_id in dict.fromkeys(t.doc_id for t in targets):
-        head = plan_label(corpus.documents[doc_id].meta)
+        head = corpus.documents[doc_id].meta.label
         for t in distinct_targets([t for t in targets if t.doc_id == doc_id])[:s.targets_per_plan]:
             quote = collapse_ws(quotes[id(t)])
             lines.append(f"- {head}: {target_label(t)} {show_value(t.value)} {t.unit} ({period(t.period)}); mục "

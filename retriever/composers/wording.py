@@ -10,11 +10,6 @@ def clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 
-def plan_label(m) -> str:
-    """"Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"; a blank number says so."""
-    return f"{m.doc_type} {'số ' + m.number if m.number else '(chưa ghi số)'} của {m.issuer}"
-
-
 def describe_assignment(a, task_chars: int) -> str:
     """Lead, coordination, deadline, directing committee, confidence and task of an assignment, in one line."""
     lead = ", ".join(a.lead) if a.lead else "không đọc được (bản OCR)"

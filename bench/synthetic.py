@@ -10,7 +10,7 @@ permuted, target percentages moved a few points.  The output is plain text that 
 Every plan carries its *provenance*: which span of which real plan each piece of its text came from, so that
 benchmarks can derive a stand-in vector for a synthetic chunk from the real chunk it was copied from.
 
-    python -m ingest.synthetic --chunks 200000 --out var/synth/plans
+    python -m bench.synthetic --chunks 200000 --out var/synth/plans
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ingest.pipeline import load_document
 from ingest.records import Chunk, Document, Section
 from ingest.textnorm import fold
 
-log = logging.getLogger("ingest.synthetic")
+log = logging.getLogger("bench.synthetic")
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SWAP_P = 0.35  # an item comes from another plan's same part
@@ -346,7 +346,7 @@ def synthetic_corpus(out_dir: Path, target_chunks: int | None = None, n_plans: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ingest.synthetic", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.synthetic", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for the plan files")
     ap.add_argument("--chunks", type=int, default=None, help="generate until this many chunks")
     ap.add_argument("--plans", type=int, default=None, help="or this many plans")
