@@ -16,9 +16,8 @@ from urllib.parse import quote, urlencode
 
 from app import briefing
 from index.store import StoredDocument
-from ingest.metadata import repaired
 from ingest.records import Section, plan_label, plan_reference
-from ingest.textnorm import nfc
+from ingest.textnorm import nfc, repaired
 from retriever.answer import Citation
 from retriever.facts import target_label
 
