@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest import docnumber
 from ingest.metadata import known_places
 from ingest.textnorm import fold, has_diacritics, nfc, repaired, search_tokens
 
@@ -23,7 +24,9 @@ _INTENT_PATTERNS = [
                  r"|bao gio|nam nao|thoi gian thuc hien|hoan thanh khi nao)\b"),
     ("target", r"\b(bao nhieu|ty le|chi tieu|dat muc|muc tieu .* dat|tuoi tho|bac si|phan tram)\b"),
 ]
-_NUMBER_RE = re.compile(r"(\d{1,3})\s*-?\s*(ctr|kh|nq|ct)\s*/\s*([a-z]{1,4})")
+# a number right after these words is what the asked plan implements ("chương trình … thực hiện Nghị quyết số
+# 72-NQ/TW"), not the asked document itself
+_IMPLEMENTS_RE = re.compile(r"\b(thuc hien|trien khai|quan triet|cu the hoa|thi hanh|can cu)\b[^.?!;]{0,30}$")
 
 
 _PERSON_RE = re.compile(r"\bai (?:la|dang la|giu chuc) (giam doc|chu tich|pho chu tich|bi thu|pho bi thu|truong phong"
@@ -40,7 +43,10 @@ class Query:
     accented: bool
     intents: tuple[str, ...]
     places: tuple[str, ...] = field(default_factory=tuple)  # folded place names named in the question
-    numbers: tuple[str, ...] = field(default_factory=tuple)  # folded doc numbers ("07-kh/tu")
+    numbers: tuple[str, ...] = field(default_factory=tuple)  # keys of document numbers named ("7-kh/tu")
+    cited: tuple[str, ...] = field(default_factory=tuple)  # keys of numbers named as what a plan implements
+    partial: tuple[docnumber.Mention, ...] = field(default_factory=tuple)  # "kế hoạch 165": type + serial only
+    typed: dict[str, str] = field(default_factory=dict)  # number key → as the user typed it
     years: tuple[str, ...] = field(default_factory=tuple)  # years named ("2030"), not inside a number/date
     person_title: str | None = None  # "giam doc" in "Ai là Giám đốc …?"
     asks_current: bool = False  # "hiện nay …" (plans state targets, not the current situation)
@@ -49,11 +55,35 @@ class Query:
 
 
 def normalise_number(number: str) -> str:
-    """Folded canonical form of a document number: "07-KH/TU" → "07-kh/tu"; "10-CTr/ĐU" → "10-ctr/du"."""
-    m = _NUMBER_RE.search(fold(number))
-    if not m:
-        return fold(number)
-    return f"{int(m.group(1)):02d}-{m.group(2)}/{m.group(3)}"
+    """Key of a document number, to compare: "07-KH/TU" → "7-kh/tu"; "0130/KH-UBND" → "130/kh-ubnd"."""
+    n = docnumber.parse(number)
+    return n.key if n else fold(number)
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    numbers: tuple[str, ...]
+    cited: tuple[str, ...]
+    partial: tuple[docnumber.Mention, ...]
+    typed: dict[str, str]
+    spans: tuple[tuple[int, int], ...]
+
+
+def _numbers(text: str) -> _Numbers:
+    """Document numbers in a question (one grammar: :mod:`ingest.docnumber`), split into the documents asked
+    about and those named as what a plan implements."""
+    folded = fold(text)
+    asked, cited, partial, typed, spans = set(), set(), [], {}, []
+    for m in docnumber.find_mentions(text):
+        spans.append((m.start, m.end))
+        implements = bool(_IMPLEMENTS_RE.search(folded[max(0, m.start - 60):m.start]))
+        if m.number is None:
+            if not implements:
+                partial.append(m)
+            continue
+        (cited if implements else asked).add(m.number.key)
+        typed.setdefault(m.number.key, text[m.start:m.end])
+    return _Numbers(tuple(sorted(asked)), tuple(sorted(cited - asked)), tuple(partial), typed, tuple(spans))
 
 
 ABBREVIATIONS = {
@@ -129,13 +159,22 @@ def analyse(question: str, places: PlaceMatcher | dict[str, str] | None = None) 
     intents = tuple(name for name, pat in _INTENT_PATTERNS if re.search(pat, folded)) or ("general",)
     matcher = places if isinstance(places, PlaceMatcher) else place_matcher(places)
     found = matcher.find(folded)
-    numbers = tuple(sorted({f"{int(m.group(1)):02d}-{m.group(2)}/{m.group(3)}" for m in _NUMBER_RE.finditer(folded)}))
+    nums = _numbers(text)
     person = _PERSON_RE.search(folded)
-    years = tuple(sorted(set(_YEAR_RE.findall(_NUMBER_RE.sub(" ", folded)))))
+    years = tuple(sorted(set(_YEAR_RE.findall(_blank(fold(text), nums.spans)))))
     expanded = expand_abbreviations(text)
     return Query(text=text, folded=folded, search=" ".join(search_tokens(expanded)), expanded=expanded,
                  accented=has_diacritics(text),
-                 intents=intents, places=found, numbers=numbers, years=years,
+                 intents=intents, places=found, numbers=nums.numbers, cited=nums.cited, partial=nums.partial,
+                 typed=nums.typed, years=years,
                  person_title=person.group(1) if person else None,
                  asks_current=bool(_CURRENT_RE.search(folded)),
                  asks_exact_date=bool(re.search(r"\bngay (thang nam )?nao\b", folded)) and "meta" not in intents)
+
+
+def _blank(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``text`` with the characters of ``spans`` replaced by spaces (a number's year is not an asked year)."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from index.lexical import terms
+from ingest import docnumber
 from ingest.textnorm import repaired
 from retriever.corpus import Corpus
 from retriever.query import PlaceMatcher, Query, normalise_number, place_matcher
@@ -28,9 +29,13 @@ class ScopeResolver:
         self.corpus = corpus
         self.places: PlaceMatcher = place_matcher(_doc_places(corpus))
         self.by_number: dict[str, set[str]] = {}
+        self._numbers: list[tuple[str, docnumber.DocNumber]] = []  # (doc_id, parsed number) for partial mentions
         for d in corpus.documents.values():
             if d.meta.number:
                 self.by_number.setdefault(normalise_number(d.meta.number), set()).add(d.doc_id)
+                parsed = docnumber.parse(d.meta.number)
+                if parsed:
+                    self._numbers.append((d.doc_id, parsed))
         self._localities = [(d.doc_id, repaired(d.meta.locality)) for d in corpus.documents.values()
                             if d.meta.locality]
         self._mentions: dict[str, set[str]] = {}
@@ -55,6 +60,11 @@ class ScopeResolver:
                 scoped |= hits
             elif not self.number_mentioned(num):
                 return Scope(None, f"không có văn bản số {as_typed(q, num)} trong kho")
+        for num in q.cited:  # "… thực hiện Nghị quyết 72-NQ/TW": some plan must cite it, or hold it
+            if not (self.by_number.get(num) or self.number_mentioned(num)):
+                return Scope(None, f"không có văn bản nào thực hiện văn bản số {as_typed(q, num)} trong kho")
+        for mention in q.partial:  # "kế hoạch 165": the plans whose number has that serial (and kind)
+            scoped |= {doc_id for doc_id, n in self._numbers if mention.matches(n)}
         for place in q.places:
             hits = {doc_id for doc_id, loc in self._localities if place in loc} or self.docs_mentioning(place)
             if not hits:
@@ -98,14 +108,15 @@ class ScopeResolver:
             self._mentions[place] = {d for d in pool if re.search(rf"\b{place}\b", folded[d])}
         return self._mentions[place]
 
-    def number_mentioned(self, num: str) -> bool:
-        """Whether any plan prints document number ``num`` (e.g. cites a plan that is not indexed); cached."""
-        if num not in self._number_seen:
-            cands = self.candidate_docs(num, skip_first=True)  # "07-kh/tu" may be printed inside "107-kh/tu"
+    def number_mentioned(self, key: str) -> bool:
+        """Whether any plan prints the document number of ``key`` (e.g. cites a plan that is not indexed):
+        candidates from the lexical index, confirmed by the number grammar; cached."""
+        if key not in self._number_seen:
+            cands = self.candidate_docs(key, skip_first=True)  # the serial's own term may be glued or OCR-read
             pool = self.corpus.documents if cands is None else sorted(cands)
-            folded = self.corpus.folded_texts
-            self._number_seen[num] = any(num.replace("/", " / ") in folded[d] or num in folded[d] for d in pool)
-        return self._number_seen[num]
+            docs = self.corpus.documents
+            self._number_seen[key] = any(n.key == key for d in pool for n, _, _ in docnumber.find_numbers(docs[d].text))
+        return self._number_seen[key]
 
 
 def _doc_places(corpus: Corpus) -> dict[str, str]:
@@ -121,6 +132,8 @@ def _doc_places(corpus: Corpus) -> dict[str, str]:
 
 def as_typed(q: Query, folded_name: str) -> str:
     """The user's own spelling of a folded place or number found in the question ("Lào Cai", not "Lao Cai")."""
+    if folded_name in q.typed:
+        return q.typed[folded_name]
     at = q.folded.find(folded_name)
     if at < 0 or len(q.folded) != len(q.text):
         return folded_name.title() if " " in folded_name else folded_name.upper()

@@ -27,6 +27,7 @@ Số 05-KH/ĐU
 Tân An, ngày 12 tháng 3 năm 2026
 KẾ HOẠCH
 thực hiện chương trình chăm sóc sức khỏe Nhân dân
+Thực hiện Nghị quyết số 31-NQ/TU ngày 05/01/2026 của Ban Chấp hành Đảng bộ tỉnh,
 Ban Thường vụ Đảng ủy xã Tân An ban hành kế hoạch như sau:
 I. MỤC TIÊU
 1. Đến năm 2030, tỷ lệ bao phủ bảo hiểm y tế đạt trên 96% dân số.
@@ -117,7 +118,7 @@ def test_meta_composer_gives_number_issuer_date_and_signer(small):
 def test_meta_composer_refuses_a_number_the_corpus_does_not_hold(small):
     ans = meta.compose(_ctx(small, "Kế hoạch 77-KH/ĐU có số hiệu và ngày ban hành nào?", None,
                             _first_hit(small, _doc(small, "05-KH/ĐU"))))
-    assert ans is not None and ans.abstained and "77-KH" in ans.answer and ans.citations == ()
+    assert ans is not None and ans.abstained and "77-KH/ĐU" in ans.answer and ans.citations == ()
 
 
 def test_meta_composer_passes_other_questions_on(small):
@@ -202,6 +203,24 @@ def test_ask_scopes_by_the_place_a_question_names(small):
     assert not ans.abstained and {c.doc_id for c in ans.citations} == {binh_minh}
     filtered = small.ask("Cơ quan nào chủ trì khám sàng lọc tăng huyết áp?", doc_ids=[binh_minh])
     assert {c.doc_id for c in filtered.citations} == {binh_minh}
+
+
+def test_a_resolution_the_plans_implement_scopes_and_never_refuses(small):
+    ans = small.ask("Kế hoạch thực hiện Nghị quyết 31-NQ/TU của xã Tân An có số hiệu gì?")
+    assert not ans.abstained and "05-KH/ĐU" in ans.answer
+    missing = small.ask("Kế hoạch thực hiện Nghị quyết số 99-NQ/TU có số hiệu gì?")
+    assert missing.abstained and "99-NQ/TU" in missing.answer and missing.citations == ()
+
+
+def test_a_number_not_in_the_corpus_is_refused_naming_it(small):
+    ans = small.ask("Theo Kế hoạch 0415/KH-UBND, cơ quan nào chủ trì khám sàng lọc tăng huyết áp?")
+    assert ans.abstained and "0415/KH-UBND" in ans.answer and ans.citations == ()
+
+
+def test_a_type_word_with_a_serial_scopes_to_that_plan(small):
+    binh_minh = _doc(small, "18-KH/UBND")
+    ans = small.ask("Kế hoạch số 18 giao cơ quan nào chủ trì khám sàng lọc tăng huyết áp?")
+    assert not ans.abstained and {c.doc_id for c in ans.citations} == {binh_minh}
 
 
 def test_settings_are_named_and_change_the_gate(small):

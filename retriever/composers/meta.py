@@ -7,6 +7,7 @@ import re
 from retriever.answer import Answer
 from retriever.context import AskContext
 from retriever.fusion import Hit
+from retriever.scope import as_typed
 
 
 def compose(ctx: AskContext) -> Answer | None:
@@ -21,7 +22,7 @@ def plan_identity(ctx: AskContext, docs: list[str] | None) -> Answer:
     a plan number the question names that is only cited by the indexed plans is refused."""
     missing = [n for n in ctx.q.numbers if n not in ctx.scope.by_number]
     if missing:
-        return ctx.abstain(f"văn bản {missing[0].upper()} chỉ được nhắc đến, không có trong kho")
+        return ctx.abstain(f"văn bản {as_typed(ctx.q, missing[0])} chỉ được nhắc đến, không có trong kho")
     doc_id = docs[0] if docs and len(docs) == 1 else ctx.corpus.by_id[ctx.hits[0].chunk_id].doc_id
     m = ctx.corpus.documents[doc_id].meta
     firsts = identity_chunks(ctx, doc_id)
