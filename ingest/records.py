@@ -20,6 +20,12 @@ class DocMeta:
     signer: str | None
     title: str | None  # the line(s) under the type heading
     ocr: bool  # True when the text is OCR output with broken diacritics
+    # Where each printed page starts in ``Document.text``: ((start_offset, page_no), ...), sorted by offset.
+    # Empty for plain-text plans (no pages).  Read it with :meth:`page_of`.
+    pages: tuple[tuple[int, int], ...] = ()
+    # Line boxes of OCR'd or PDF pages: ((start, end, page_no, x0, y0, x1, y1), ...) with the box in fractions
+    # of the page's width and height (0..1, origin top left), so a citation can point at its place on the page.
+    boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = ()
 
     def citation_label(self) -> str:
         """Short label officials paste into a note: "Kế hoạch số 07-KH/TU (Tỉnh ủy Điện Biên, 21/11/2025)"."""
@@ -27,6 +33,19 @@ class DocMeta:
         num = f"số {self.number}" if self.number else "(chưa ghi số)"
         extra = ", ".join(x for x in (self.issuer, self.date) if x)
         return f"{kind} {num}" + (f" ({extra})" if extra else "")
+
+    def page_of(self, offset: int) -> int | None:
+        """The printed page holding ``offset`` of the document text; None for a text without pages."""
+        page = None
+        for start, no in self.pages:
+            if start > offset:
+                break
+            page = no
+        return page
+
+    def boxes_in(self, start: int, end: int) -> list[tuple[int, int, int, float, float, float, float]]:
+        """The line boxes that overlap the span ``[start, end)`` of the document text."""
+        return [b for b in self.boxes if b[0] < end and b[1] > start]
 
 
 @dataclass(frozen=True)
@@ -89,4 +108,7 @@ def meta_to_json(meta: DocMeta) -> dict[str, Any]:
 
 
 def meta_from_json(d: dict[str, Any]) -> DocMeta:
+    d = dict(d)
+    d["pages"] = tuple(tuple(p) for p in d.get("pages", ()))
+    d["boxes"] = tuple(tuple(b) for b in d.get("boxes", ()))
     return DocMeta(**d)
