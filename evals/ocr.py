@@ -3,7 +3,8 @@
     python -m evals.ocr --groundtruth ../shared/external/vn-docs/groundtruth/nom-vn [--out var/eval/ocr.json]
 
 Each ``<id>_p1.png`` (or .jpg) with a ``<id>.gt.txt`` beside it is OCR'd twice: by :func:`ingest.ocr.ocr_text`
-(300 dpi, colour fade, OSD, deskew, binarisation, ruled tables) and by plain ``tesseract img - -l vie+eng``.
+(300 dpi, colour fade, OSD, deskew over 1°, binarisation, ruled tables, vie model) and by plain
+``tesseract img - -l vie+eng``.
 CER = character edit distance / reference length, WER = word edit distance / reference words, both on
 NFC text with every run of whitespace collapsed to one space (the upstream baseline's normalisation).
 Variants of the pipeline (``--variant psm=6`` …) can be added to the same run to measure what helps.

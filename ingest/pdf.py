@@ -148,6 +148,7 @@ def _ocr_pages(path: Path, todo: list[PageText], limits: PdfLimits) -> None:
     ocr.require(path.name)
     for page in todo:
         log.info("ocr page", extra={"file": path.name, "page": page.number, "reason": page.note})
-        image = ocr.render_pdf_page(path, page.number - 1)
-        page.lines = ocr.ocr_page(image).lines
+        settings = ocr.OcrSettings()
+        image = ocr.render_pdf_page(path, page.number - 1, settings.dpi)
+        page.lines = ocr.ocr_page(image, settings.dpi, settings).lines
         page.source = "ocr"

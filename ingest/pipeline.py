@@ -25,7 +25,7 @@ def load_document(path: Path) -> Document:
     sections = tuple(build_sections(doc_id, text, find_headings(text)))
     meta = extract_metadata(text)
     if got.pages or got.ocr:  # PDF / scan: where each page starts, line boxes, and OCR marks the search path
-        meta = replace(meta, pages=got.pages, boxes=got.boxes, ocr=meta.ocr or got.ocr)
+        meta = replace(meta, pages=got.pages, boxes=got.boxes, ocr_pages=got.ocr_pages, ocr=meta.ocr or got.ocr)
     return Document(doc_id=doc_id, source_file=path.name, text=text, meta=meta,
                     sections=sections, sha256=sha256_text(text))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class DocMeta:
     # Line boxes of OCR'd or PDF pages: ((start, end, page_no, x0, y0, x1, y1), ...) with the box in fractions
     # of the page's width and height (0..1, origin top left), so a citation can point at its place on the page.
     boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # the pages whose text is OCR output (scans, or an unreadable text layer)
 
     def citation_label(self) -> str:
         """Short label officials paste into a note: "Kế hoạch số 07-KH/TU (Tỉnh ủy Điện Biên, 21/11/2025)"."""
@@ -35,13 +37,9 @@ class DocMeta:
         return f"{kind} {num}" + (f" ({extra})" if extra else "")
 
     def page_of(self, offset: int) -> int | None:
-        """The printed page holding ``offset`` of the document text; None for a text without pages."""
-        page = None
-        for start, no in self.pages:
-            if start > offset:
-                break
-            page = no
-        return page
+        """The page holding ``offset`` of the document text; None for a text without pages."""
+        i = bisect.bisect_right(self.pages, (offset, float("inf"))) - 1
+        return self.pages[i][1] if i >= 0 else None
 
     def boxes_in(self, start: int, end: int) -> list[tuple[int, int, int, float, float, float, float]]:
         """The line boxes that overlap the span ``[start, end)`` of the document text."""
@@ -111,4 +109,5 @@ def meta_from_json(d: dict[str, Any]) -> DocMeta:
     d = dict(d)
     d["pages"] = tuple(tuple(p) for p in d.get("pages", ()))
     d["boxes"] = tuple(tuple(b) for b in d.get("boxes", ()))
+    d["ocr_pages"] = tuple(d.get("ocr_pages", ()))
     return DocMeta(**d)

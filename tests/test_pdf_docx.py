@@ -189,7 +189,7 @@ def test_scanned_pdf_is_ocrd_with_table_cells(tmp_path):
     assert fold(cells[1][2]) == "so y te" and "trung tam y te" in fold(cells[2][2])
     assert all(b[2] == 1 for b in got.boxes) and len(got.boxes) >= 2 + len(TABLE)
     doc = load_document(path)
-    assert doc.meta.ocr is True and doc.meta.page_of(len(doc.text) - 1) == 1
+    assert doc.meta.ocr is True and doc.meta.ocr_pages == (1,) and doc.meta.page_of(len(doc.text) - 1) == 1
 
 
 @needs_tesseract
@@ -300,3 +300,16 @@ def test_real_documents_tables_and_ocr_decision():
     with pdfplumber.open(VN_DOCS / "pdf-text" / "cp_55-2023-ND-CP_tro-cap-nguoi-co-cong.pdf") as pdf:
         page = pdf.pages[0]
         assert needs_ocr(layer_lines(page), _image_share(page)) == ""  # born-digital: the layer is kept
+
+
+def test_ocr_eval_scores_and_sample_pairing(tmp_path):
+    from evals.ocr import edit_distance, samples, scores
+
+    assert edit_distance("kế hoạch", "ke hoach") == 2 and edit_distance([], ["a"]) == 1
+    s = scores("Kế  hoạch\nsố 12", "Kế hoạch số 12")  # whitespace runs do not count
+    assert s == {"cer": 0.0, "wer": 0.0}
+    assert scores("Kế hoạch", "Kế hoạch số 12")["wer"] == 0.5
+    (tmp_path / "a.gt.txt").write_text("x", "utf-8")
+    Image.new("L", (10, 10), 255).save(tmp_path / "a_p1.png")
+    (tmp_path / "b.gt.txt").write_text("y", "utf-8")  # no image: left out
+    assert [sid for sid, _, _ in samples(tmp_path)] == ["a"]
