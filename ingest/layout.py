@@ -87,4 +87,5 @@ class Extracted:
 def from_pages(pages: list[PageText], kind: str) -> Extracted:
     """An :class:`Extracted` of paged input (PDF or image)."""
     a = assemble(pages)
-    return Extracted(a.text, kind, a.pages, a.boxes, tuple(p.number for p in pages if p.source == "ocr"))
+    ocr_pages = tuple(p.number for p in pages if p.source == "ocr" and any(ln.text.strip() for ln in p.lines))
+    return Extracted(a.text, kind, a.pages, a.boxes, ocr_pages)  # a blank page OCR'd to nothing is no OCR text

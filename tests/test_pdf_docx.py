@@ -313,3 +313,12 @@ def test_ocr_eval_scores_and_sample_pairing(tmp_path):
     Image.new("L", (10, 10), 255).save(tmp_path / "a_p1.png")
     (tmp_path / "b.gt.txt").write_text("y", "utf-8")  # no image: left out
     assert [sid for sid, _, _ in samples(tmp_path)] == ["a"]
+
+
+def test_blank_ocr_page_does_not_mark_the_document_ocr():
+    from ingest.layout import PageText, from_pages
+
+    pages = [PageText(1, [Line("Kế hoạch số 12/KH-UBND")]), PageText(2, [], "ocr"),
+             PageText(3, [Line("Nơi nhận")], "ocr")]
+    got = from_pages(pages, "pdf")
+    assert got.ocr_pages == (3,) and got.pages == ((0, 1), (24, 3)) and got.text.endswith("\n\nNơi nhận")
