@@ -23,6 +23,7 @@ MIN_ROWS = 2  # bands with two or more cells; a boxed stamp or a framed note has
 MIN_BAND = 15  # px: thinner bands are double rulings
 V_COVER = 0.6  # a vertical ruling must cover this share of a band to cut it
 MIN_CELL = 12  # px
+OVERSHOOT = 40  # px (~3 mm at 300 dpi): rulings running past the outer vertical line make no cell
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,9 @@ def _edges(vmask: np.ndarray, top: int, bottom: int, x0: int, x1: int) -> list[i
         if edges and x - edges[-1] <= 8:
             continue
         edges.append(int(x))
-    if not edges or edges[0] - x0 > MIN_CELL:
+    if not edges or edges[0] - x0 > OVERSHOOT:
         edges.insert(0, x0)
-    if x1 - edges[-1] > MIN_CELL:
+    if x1 - edges[-1] > OVERSHOOT:
         edges.append(x1)
     return edges
 
