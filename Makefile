@@ -11,7 +11,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test venv model index serve browser lint unit eval gate bench-smoke clean help
+.PHONY: run test venv model ocr index serve browser lint unit eval gate bench-smoke clean help
 
 help:
 	@echo "make run   - set up everything and serve the UI + API on http://$(HOST):$(PORT)"
@@ -33,7 +33,14 @@ model: venv
 $(INDEX_DIR)/manifest.json: $(BIN)/kehoach $(wildcard corpus/*)
 	$(BIN)/kehoach ingest --index-dir $(INDEX_DIR) corpus/
 
-index: model $(INDEX_DIR)/manifest.json
+index: model ocr $(INDEX_DIR)/manifest.json
+
+# Debian's Tesseract with its Vietnamese model, for scanned PDFs and images (ingest/ocr.py); DejaVu draws the
+# Vietnamese test pages of tests/test_pdf_docx.py
+ocr:
+	@{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx vie \
+	   && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || { apt-get update -qq \
+	   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie fonts-dejavu-core >/dev/null; }
 
 serve: index
 	$(BIN)/kehoach serve --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
@@ -48,7 +55,7 @@ browser: venv
 lint: venv
 	$(BIN)/ruff check .
 
-unit: index browser
+unit: index ocr browser
 	KEHOACH_TEST_INDEX_DIR=$(INDEX_DIR) $(BIN)/python -m pytest -q
 
 # gold set + baselines + XQuAD-vi (read from ../shared), report, and the regression gate

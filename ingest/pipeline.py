@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.metadata import extract_metadata
-from ingest.reader import discover, read_plan, sha256_text
+from ingest.reader import discover, read_document, sha256_text
 from ingest.records import Chunk, Document
 from ingest.sections import build_sections, find_headings
 
@@ -18,10 +19,14 @@ log = logging.getLogger("ingest")
 
 def load_document(path: Path) -> Document:
     """Read one plan and parse its metadata and section tree."""
-    text = read_plan(path)
+    got = read_document(path)
+    text = got.text
     doc_id = path.stem
     sections = tuple(build_sections(doc_id, text, find_headings(text)))
-    return Document(doc_id=doc_id, source_file=path.name, text=text, meta=extract_metadata(text),
+    meta = extract_metadata(text)
+    if got.pages or got.ocr:  # PDF / scan: where each page starts, line boxes, and OCR marks the search path
+        meta = replace(meta, pages=got.pages, boxes=got.boxes, ocr_pages=got.ocr_pages, ocr=meta.ocr or got.ocr)
+    return Document(doc_id=doc_id, source_file=path.name, text=text, meta=meta,
                     sections=sections, sha256=sha256_text(text))
 
 

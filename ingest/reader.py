@@ -1,13 +1,20 @@
-"""Read plan files (UTF-8 text, or .docx) into NFC text, with clear errors for bad input."""
+"""Read plan files (UTF-8 text, .docx, PDF, scanned images) into NFC text, with clear errors for bad input.
+
+The kind of a file is judged by its content (:func:`ingest.filetype.sniff`); Word, PDF and image files go to
+:func:`ingest.formats.read_paged`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+from ingest import filetype
+from ingest.formats import BINARY_SUFFIXES, read_paged
+from ingest.pages import Extracted
 from ingest.textnorm import nfc
 
-SUPPORTED = (".txt", ".md", ".docx")
+SUPPORTED = (".txt", ".md", *BINARY_SUFFIXES)
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -30,45 +37,36 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
+def read_document(path: Path) -> Extracted:
+    """The file's NFC text and, for PDFs and images, its page map, line boxes and OCR'd pages."""
+    kind = filetype.sniff(path)
+    return Extracted(read_plan(path)) if kind == filetype.TEXT else read_paged(path, kind)
+
+
 def read_plan(path: Path) -> str:
     """The file's text in NFC.  Raises ValueError naming the file and the fix."""
+    kind = filetype.sniff(path)  # by content, not by name
+    if kind != filetype.TEXT:
+        return read_paged(path, kind).text
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        raise ValueError(f"{path.name}: PDF is not read directly; convert it to UTF-8 text (pdftotext) first")
+    if suffix in BINARY_SUFFIXES:
+        raise ValueError(f"{path.name}: named {suffix} but its content is not a {suffix[1:].upper()} file; "
+                         "re-export or re-download it")
     if suffix not in SUPPORTED:
         raise ValueError(f"{path.name}: unsupported file type {suffix!r}; give {', '.join(SUPPORTED)}")
-    if suffix == ".docx":
-        text = _read_docx(path)
-    else:
-        data = path.read_bytes()
-        if b"\x00" in data[:4096]:
-            raise ValueError(f"{path.name}: looks binary (NUL bytes); expected a UTF-8 text plan")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"{path.name}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
-            ) from exc
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise ValueError(f"{path.name}: looks binary (NUL bytes); expected a UTF-8 text plan")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path.name}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from exc
     text = nfc(text)
     if not text.strip():
         raise ValueError(f"{path.name}: the file is empty")
     return text
-
-
-def _read_docx(path: Path) -> str:
-    try:
-        import docx  # python-docx
-    except ImportError as exc:  # pragma: no cover - dependency is declared
-        raise ValueError("reading .docx needs python-docx: pip install python-docx") from exc
-    try:
-        d = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises several types for a broken package
-        raise ValueError(f"{path.name}: not a readable .docx file ({exc})") from exc
-    lines = [p.text for p in d.paragraphs]
-    for table in d.tables:  # tables flattened one cell per line, as in the bundled corpus
-        for row in table.rows:
-            lines.extend(cell.text for cell in row.cells)
-    return "\n".join(lines)
 
 
 def sha256_text(text: str) -> str:

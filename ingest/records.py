@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,13 @@ class DocMeta:
     title: str | None  # the line(s) under the type heading
     ocr: bool  # True when the text is OCR output with broken diacritics
     issued_type: str | None = None  # a Quyết định ban hành/phê duyệt Kế hoạch: "Kế hoạch"
+    # Where each printed page starts in ``Document.text``: ((start_offset, page_no), ...), sorted by offset.
+    # Empty for plain-text plans (no pages).  Read it with :meth:`page_of`.
+    pages: tuple[tuple[int, int], ...] = ()
+    # Line boxes of OCR'd or PDF pages: ((start, end, page_no, x0, y0, x1, y1), ...) with the box in fractions
+    # of the page's width and height (0..1, origin top left), so a citation can point at its place on the page.
+    boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # the pages whose text is OCR output (scans, or an unreadable text layer)
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -31,6 +39,15 @@ class DocMeta:
     def label(self) -> str:
         """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên" (see :func:`plan_label`)."""
         return plan_label(self.doc_type, self.number, self.issuer)
+
+    def page_of(self, offset: int) -> int | None:
+        """The page holding ``offset`` of the document text; None for a text without pages."""
+        i = bisect.bisect_right(self.pages, (offset, float("inf"))) - 1
+        return self.pages[i][1] if i >= 0 else None
+
+    def boxes_in(self, start: int, end: int) -> list[tuple[int, int, int, float, float, float, float]]:
+        """The line boxes that overlap the span ``[start, end)`` of the document text."""
+        return [b for b in self.boxes if b[0] < end and b[1] > start]
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,10 @@ def meta_to_json(meta: DocMeta) -> dict[str, Any]:
 
 
 def meta_from_json(d: dict[str, Any]) -> DocMeta:
+    d = dict(d)
+    d["pages"] = tuple(tuple(p) for p in d.get("pages", ()))
+    d["boxes"] = tuple(tuple(b) for b in d.get("boxes", ()))
+    d["ocr_pages"] = tuple(d.get("ocr_pages", ()))
     return DocMeta(**d)
 
 
