@@ -8,12 +8,10 @@ gazetteer.  Where a value is not printed (a blank number), it is ``None``.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from functools import lru_cache
-from importlib import resources
 
+from ingest.places import known_places, restore_place  # noqa: F401  (re-exported: the gazetteer)
 from ingest.records import DocMeta
 from ingest.textnorm import fold, repair_token
 
@@ -56,24 +54,6 @@ def is_ocr_text(text: str) -> bool:
 def repaired(text: str) -> str:
     """Folded text with each syllable OCR-repaired; same length as ``text``."""
     return re.sub(r"[a-z0-9]+", lambda m: repair_token(m.group(0)), fold(text))
-
-
-@lru_cache(maxsize=1)
-def _places() -> dict[str, str]:
-    data = json.loads(resources.files("ingest").joinpath("data/places.json").read_text("utf-8"))
-    names = data["provinces"] + data["communes"]
-    return {repaired(n): n for n in names}
-
-
-def restore_place(name: str) -> str:
-    """Proper spelling of a place name when the gazetteer knows it, else the name as printed."""
-    key = re.sub(r"\s+", " ", repaired(name)).strip()
-    return _places().get(key, re.sub(r"\s+", " ", name).strip(" ,.;"))
-
-
-def known_places() -> dict[str, str]:
-    """Folded form → proper name for every place in the gazetteer."""
-    return dict(_places())
 
 
 def _header_lines(text: str, limit: int = 40) -> list[tuple[int, str]]:
