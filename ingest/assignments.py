@@ -22,62 +22,24 @@ source text (the item, sentence, bullet or table row) for citation and highlight
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from ingest.agencies import EXACT, AgencyMatch, canonical_agency, lexicon, match_agencies, token_similarity
+from ingest.assignment_grammar import grammar_assignments
+from ingest.assignment_record import APPENDIX_TABLE, HIGH, LOW, MEDIUM, OCR_TABLE, PROSE, Assignment
 from ingest.metadata import repaired
 from ingest.records import Document, Section
 from ingest.textnorm import collapse_ws
 
-PROSE, APPENDIX_TABLE, OCR_TABLE = "prose", "appendix_table", "ocr_table"
-HIGH, MEDIUM, LOW = "high", "medium", "low"
 SUBJECT_WINDOW = 400  # characters read for the subject of an item or sentence
 FALLBACK_MAX_TOKENS = 25  # longest subject taken "up to the first verb" when the lexicon has no name
 LEAD_LINE_MAX = 22  # longest line of a clean table's narrow lead column
 
 
-@dataclass(frozen=True)
-class Assignment:
-    doc_id: str
-    task: str
-    lead: tuple[str, ...]
-    coordinating: tuple[str, ...]
-    deadline: str | None
-    expected_result: str | None
-    directing: tuple[str, ...]  # "Cấp ủy chỉ đạo" (party committee directing), where printed
-    section_path: tuple[str, ...]
-    start: int
-    end: int
-    form: str  # prose | appendix_table | ocr_table
-    row: str | None  # item number or table STT as printed (or inferred where OCR lost it)
-    confidence: str  # high | medium | low
-
-    @property
-    def source_span(self) -> tuple[int, int]:
-        """Offsets of the source text in ``Document.text``."""
-        return self.start, self.end
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in ("lead", "coordinating", "directing", "section_path"):
-            d[key] = list(d[key])
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Assignment:
-        return cls(
-            doc_id=d["doc_id"], task=d["task"], lead=tuple(d["lead"]), coordinating=tuple(d["coordinating"]),
-            deadline=d.get("deadline"), expected_result=d.get("expected_result"),
-            directing=tuple(d.get("directing", ())), section_path=tuple(d["section_path"]),
-            start=int(d["start"]), end=int(d["end"]), form=d["form"], row=d.get("row"),
-            confidence=d["confidence"],
-        )
-
-
 def extract_assignments(doc: Document) -> list[Assignment]:
     """All assignments of a plan, in document order."""
     out = _prose(doc) + _appendix_tables(doc) + _ocr_tables(doc)
+    out += [a for a in grammar_assignments(doc) if not any(o.start < a.end and a.start < o.end for o in out)]
     return sorted(out, key=lambda a: (a.start, a.end))
 
 
