@@ -53,6 +53,18 @@ _STOP_CHARS = ";:.\n"
 MAX_NAME_WORDS = 45  # a whole list of names
 
 
+_NOT_PREDICATE = ("có liên quan", "liên quan", "tổ chức chính trị", "tổ chức xã hội", "tổ chức thành viên",
+                  "tổ chức tín dụng", "tổ chức đoàn thể", "tổ chức, cá nhân", "tổ chức hội")
+
+
+def starts_predicate(text: str, pos: int) -> bool:
+    """Whether a lower-case predicate word (a verb, "chủ trì", "có trách nhiệm", …) opens ``text[pos:]``
+    (spaces skipped); "các tổ chức chính trị - xã hội", "… có liên quan" stay names."""
+    while pos < len(text) and text[pos] in " ,":
+        pos += 1
+    return bool(_PRED_RE.match(text, pos)) and text[pos:pos + 1].islower() and not text.startswith(_NOT_PREDICATE, pos)
+
+
 def opens_agency(text: str, pos: int = 0) -> re.Match[str] | None:
     """The head word of an agency name at ``text[pos:]`` (capitalised, or "các …" lower-case), if any."""
     m = _HEAD_RE.match(text, pos)
@@ -78,8 +90,7 @@ def _extent(text: str, pos: int) -> int:
             pass  # "Sở Tư pháp; Sở Y tế": the list goes on
         elif depth == 0 and tok in _STOP_CHARS and not (tok == "." and _abbrev_dot(text, a)):
             break
-        elif depth == 0 and tok[:1].islower() and a > pos and _PRED_RE.match(text, a) \
-                and not text.startswith(("có liên quan", "liên quan"), a):
+        elif depth == 0 and tok[:1].islower() and a > pos and starts_predicate(text, a):
             break
         elif tok[:1].isalnum():
             words += 1

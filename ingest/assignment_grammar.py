@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.agency_names import agencies_at, opens_agency
+from ingest.agency_names import agencies_at, opens_agency, starts_predicate
 from ingest.assignment_record import APPENDIX_TABLE, HIGH, LOW, MEDIUM, PROSE, Assignment
 from ingest.layout import View, reading_view
 from ingest.records import Document
@@ -270,23 +270,28 @@ def _sentences(ctx: _Ctx, taken: list[tuple[int, int]]) -> list[Assignment]:
         if any(a < b[1] and b[0] < e for a, e in taken) or _label(ctx, b) or len(body) < 20:
             continue
         starts = [0] + [m.end() for m in _SENTENCE_RE.finditer(body)]
+        item = _ITEM_RE.match(ctx.text(b)) is not None
         for n, s in enumerate(starts):
             e = starts[n + 1] if n + 1 < len(starts) else len(body)
-            got = _sentence(ctx, at + s, at + e)
+            got = _sentence(ctx, at + s, at + e, item and n == 0)
             if got:
                 out.append(got)
     return out
 
 
-def _sentence(ctx: _Ctx, a: int, b: int) -> Assignment | None:
-    """An assignment when the sentence ``view[a:b]`` opens with "(Giao) X chủ trì / có trách nhiệm …"."""
+def _sentence(ctx: _Ctx, a: int, b: int, item: bool) -> Assignment | None:
+    """An assignment when the sentence ``view[a:b]`` opens with "(Giao) X chủ trì / có trách nhiệm …", or
+    (``item``: the sentence opens a numbered or lettered item) with a named body and its verb
+    ("b) Bộ Xây dựng tổ chức triển khai …")."""
     text = ctx.view.text[:b]
     pre = _SUBJECT_PREFIX_RE.match(text, a)
     leads, end = agencies_at(text, pre.end() if pre else a)
     if not leads:
         return None
     resp = _RESPONSIBLE_RE.match(text, end)
-    if resp is None and not (pre and pre.group(0).lower().startswith("giao")):
+    named = item and text[a:a + 1].isupper() and not text[a:a + 4].lower().startswith("các") \
+        and starts_predicate(text, end)
+    if resp is None and not named and not (pre and pre.group(0).lower().startswith("giao")):
         return None
     _, coord, after = _lead_clause(text, a)
     rest = text[after:b]
