@@ -116,10 +116,9 @@ def _split(text: str, a: int, b: int) -> list[tuple[int, int]]:
     cuts = [a]
     for m in re.finditer(r"\s*(?:;|,|\s+và|\s+cùng)\s+", text[a:b]):
         nxt = a + m.end()
-        head = opens_agency(text, nxt)
-        if head is None:
-            continue
         sep = m.group(0).strip()
+        if opens_agency(text, nxt) is None and not (sep == "và" and text[nxt:nxt + 4].lower() == "các "):
+            continue
         if sep == ";" or text[nxt].isupper() or text[nxt:nxt + 4].lower() == "các ":
             cuts.append(nxt)
     spans = []

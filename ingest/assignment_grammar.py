@@ -407,7 +407,8 @@ def _table_assignments(ctx: _Ctx, roles: list[str], rows: list[list[Cell]]) -> l
             last = {}
             continue
         numbered = bool(_STT_RE.match(row[0][2]))
-        cols = roles if numbered else roles[len(roles) - len(row):]
+        rest = [r for r in roles if r not in ("stt", "lead", "coord")]  # merged lead cells: the row holds the rest
+        cols = roles if numbered else rest[max(len(rest) - len(row), 0):]
         fields = _row_fields(dict(zip(cols, (c[2] for c in row), strict=False)))
         if not numbered:
             if not last or not fields.get("task"):
