@@ -8,8 +8,8 @@ over (the package has no pre-2025 names), and common spellings ("TP HCM").
 
 API
 ---
-* :func:`gazetteer` — the :class:`Gazetteer`, loaded once (about 0.1 s; see ``bench``-free measure in the
-  module's test and ``python -m ingest.places --time``).
+* :func:`gazetteer` — the :class:`Gazetteer`, loaded once per process (about 0.1–0.2 s: the package's JSON
+  is read directly, without importing its enum modules).
 * :func:`find_places` — every place named in a text: "xã Mường Ảng", "phuong ben thanh", "Tỉnh Hà Giang",
   "tinh Quang Tri", or a bare province name ("Cần Thơ").  A level word ("xã", "phường", "đặc khu", "tỉnh",
   "thành phố", "TP", and the pre-2025 "huyện", "quận", "thị xã", "thị trấn") followed by a capitalised name
@@ -30,6 +30,7 @@ plans; a mention with no plan in the corpus — known to the gazetteer or not �
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import re
@@ -37,11 +38,13 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from ingest.textnorm import fold, nfc, search_form
 
 log = logging.getLogger(__name__)
 
+PACKAGE = "vietnam_provinces"  # PyPI vietnam-provinces, pinned in pyproject.toml
 PROVINCE_LEVELS = ("tỉnh", "thành phố")
 UNIT_LEVELS = ("xã", "phường", "đặc khu")
 OLD_LEVELS = ("huyện", "quận", "thị xã", "thị trấn")  # abolished in 2025; still typed in questions
@@ -114,15 +117,22 @@ def _strip_level(name: str) -> str:
 def _split_unit(full: str, division_type: str) -> tuple[str, str]:
     """("Mường La", "xã") from the package's "Xã Mường La"; "Thành phố Huế" → ("Huế", "thành phố")."""
     level = "thành phố" if division_type.startswith("thành phố") else division_type
-    if fold(full).startswith(fold(level) + " "):
+    if full.lower().startswith(level + " "):  # the package spells names properly: no folding needed
         return full[len(level) + 1:], level
     return full, level
 
 
-def _load_units() -> list[Place]:
-    from vietnam_provinces import NESTED_DIVISIONS_JSON_PATH
+def _package_json() -> Path:
+    """The package's ``data/nested-divisions.json``, found without importing the package (its code
+    modules hold large enums that take longer to import than the JSON takes to read)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {PACKAGE!r} package is not installed (pip install vietnam-provinces)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "nested-divisions.json"
 
-    data = json.loads(NESTED_DIVISIONS_JSON_PATH.read_text("utf-8"))
+
+def _load_units() -> list[Place]:
+    data = json.loads(_package_json().read_text("utf-8"))
     out: list[Place] = []
     for prov in data:
         pname, plevel = _split_unit(nfc(prov["name"]), prov["division_type"])
@@ -135,7 +145,7 @@ def _load_units() -> list[Place]:
 
 def _ward_level(full: str, division_type: str | None) -> str:
     for level in UNIT_LEVELS:
-        if fold(full).startswith(fold(level) + " "):
+        if full.lower().startswith(level + " "):
             return level
     return division_type or "xã"
 
