@@ -29,7 +29,8 @@ _HEADS = (
     "thành ủy", "chi bộ", "thủ trưởng", "chủ tịch", "giám đốc", "thủ tướng", "chính phủ", "các bộ", "các sở",
     "các cơ quan", "các đơn vị", "các địa phương", "các ngành", "các tổ chức", "các hội", "các đoàn thể",
     "các ban", "các phòng", "các doanh nghiệp", "các ngân hàng", "các tổ chức tín dụng", "cơ quan", "đơn vị",
-    "doanh nghiệp", "hợp tác xã", "lực lượng", "cảng vụ", "ban quản lý", "đội", "học viện", "đại học", "hiệp hội",
+    "doanh nghiệp", "chính quyền", "hợp tác xã", "lực lượng", "cảng vụ", "ban quản lý", "đội", "học viện",
+    "đại học", "hiệp hội",
     "câu lạc bộ", "cổng thông tin", "thông tấn xã", "nhà xuất bản", "ủy ban kiểm tra", "ban tuyên giáo",
 )
 _HEAD_RE = re.compile(r"(?:(?:các|mỗi|từng)\s+)?(?:" + "|".join(sorted(map(re.escape, _HEADS), key=len, reverse=True))
@@ -71,7 +72,8 @@ def opens_agency(text: str, pos: int = 0) -> re.Match[str] | None:
     if m is None:
         return None
     first = text[pos]
-    generic = m.group(0).lower().startswith(("các", "mỗi", "từng", "cơ quan", "đơn vị", "lực lượng", "doanh"))
+    generic = m.group(0).lower().startswith(("các", "mỗi", "từng", "cơ quan", "đơn vị", "lực lượng", "doanh",
+                                             "chính quyền"))
     if not (first.isupper() or generic or m.group(0).isupper()):
         return None
     return m
@@ -117,9 +119,10 @@ def _split(text: str, a: int, b: int) -> list[tuple[int, int]]:
     for m in re.finditer(r"\s*(?:;|,|\s+và|\s+cùng)\s+", text[a:b]):
         nxt = a + m.end()
         sep = m.group(0).strip()
-        if opens_agency(text, nxt) is None and not (sep == "và" and text[nxt:nxt + 4].lower() == "các "):
+        head = opens_agency(text, nxt)
+        if head is None and not (sep == "và" and text[nxt:nxt + 4].lower() == "các "):
             continue
-        if sep == ";" or text[nxt].isupper() or text[nxt:nxt + 4].lower() == "các ":
+        if sep in (";", "và") or text[nxt].isupper() or text[nxt:nxt + 4].lower() == "các ":
             cuts.append(nxt)
     spans = []
     for k, c in enumerate(cuts):
