@@ -35,6 +35,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -82,7 +83,7 @@ class PlaceMention:
     successor: str | None = None  # for a province merged in 2025: the province that took it over
 
 
-class Gazetteer:  # hashable by identity (cached patterns)
+class Gazetteer:
     """All current units by folded name, plus the pre-2025 provinces and aliases."""
 
     def __init__(self, places: list[Place], old: dict[str, str], aliases: dict[str, str]) -> None:
@@ -199,8 +200,8 @@ def _contiguous(text: str, words: list[re.Match[str]]) -> list[re.Match[str]]:
     return out
 
 
-def _leading(words: list[re.Match[str]], pred) -> list[re.Match[str]]:
-    out = []
+def _leading(words: list[re.Match[str]], pred: Callable[[str], bool]) -> list[re.Match[str]]:
+    out: list[re.Match[str]] = []
     for w in words:
         if not pred(w.group(0)):
             break
