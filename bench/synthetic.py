@@ -3,9 +3,10 @@
 Each synthetic plan takes a real plan as its template (clean or OCR, never mixed) and rebuilds it item by
 item: numbered items of a part may come from the same part of another real plan of the same kind, the items of
 "TỔ CHỨC THỰC HIỆN" are shuffled, a few items are dropped, and items are renumbered.  Then the plan's identity is
-varied: a new locality (provinces from the gazetteer ``ingest/data/places.json``; communes from the gazetteer's
-communes plus names recombined from its syllables), a new number, a new date, a new signer, commune agencies
-permuted, target percentages moved a few points.  The output is plain text that the real ingest pipeline parses.
+varied: a new locality (provinces and communes from the gazetteer :mod:`ingest.places`, plus names
+recombined from its syllables when more communes are asked for), a new number, a new date, a new signer,
+commune agencies permuted, target percentages moved a few points.  The output is plain text that the real
+ingest pipeline parses.
 
 Every plan carries its *provenance*: which span of which real plan each piece of its text came from, so that
 benchmarks can derive a stand-in vector for a synthetic chunk from the real chunk it was copied from.
@@ -17,19 +18,18 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
 import logging
 import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.pipeline import load_document
+from ingest.places import gazetteer
 from ingest.records import Chunk, Document, Section
 from ingest.textnorm import fold
 
@@ -143,15 +143,23 @@ def load_templates(corpus_dir: Path = DEFAULT_CORPUS) -> list[Template]:
 
 # ---- names -------------------------------------------------------------------------------------
 def _gazetteer() -> dict[str, list[str]]:
-    return json.loads(resources.files("ingest").joinpath("data/places.json").read_text("utf-8"))
+    """Province and commune names of the gazetteer (:mod:`ingest.places`: the 2025 units and the pre-2025
+    provinces), each list sorted."""
+    gaz = gazetteer()
+    provinces = sorted({p.name for p in gaz.places if p.level in ("tỉnh", "thành phố")} | set(gaz.old.values()))
+    communes = sorted({p.name for p in gaz.places if p.level not in ("tỉnh", "thành phố")} - set(provinces))
+    return {"provinces": provinces, "communes": communes}
 
 
 def commune_names(n: int = 3000, seed: int = 0) -> list[str]:
-    """The gazetteer's communes, then two-syllable names recombined from its place names (deterministic)."""
+    """``n`` names of communes: the gazetteer's, in a deterministic order, then two-syllable names
+    recombined from its place names when more are asked for."""
     g = _gazetteer()
-    names = list(g["communes"])
-    sylls = sorted({w for name in g["provinces"] + g["communes"] for w in name.split()})
     rng = random.Random(seed)
+    names = list(g["communes"])
+    rng.shuffle(names)
+    names = names[:n]
+    sylls = sorted({w for name in g["provinces"] + g["communes"] for w in name.split()})
     seen = set(names) | set(g["provinces"])
     while len(names) < n:
         cand = f"{rng.choice(sylls)} {rng.choice(sylls)}"

@@ -11,9 +11,8 @@ same length as the input, so spans index the original), token by token:
   (``difflib`` ratio; OCR readings listed in the lexicon, such as "ty"/"ly"/"ity" for
   "ủy"; Đ read as P or B); in short texts (a name, a cell) words that OCR joined or
   split are aligned too ("SoYte", "S&Khoahoc", "N&i v,u");
-* in a narrow OCR table cell (``cell=True``) the thresholds are looser, a long name may
-  lose its last word, and the entries' ``ocr_shapes`` patterns apply ("S& Y té", "S3Y",
-  "SeY1" = Sở Y tế).
+* in a narrow OCR table cell (``cell=True``) the thresholds are looser and a long name may
+  lose its last word.
 
 A name may carry an administrative level ("Trạm Y tế xã", "Công an tỉnh") and,
 for party organs, the committee it belongs to ("Ban Xây dựng Đảng Đảng ủy");
@@ -46,7 +45,6 @@ class Entry:
     levels: bool
     owner: bool
     generic: bool
-    shapes: tuple[re.Pattern[str], ...]
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,7 @@ def _tokens(text: str) -> list[Token]:
 def _entry(raw: dict) -> Entry:
     names = [raw["name"], *raw.get("aliases", [])]
     keys = tuple(dict.fromkeys(tuple(t for t, _, _ in _tokens(nfc(n))) for n in names))
-    shapes = tuple(re.compile(p) for p in raw.get("ocr_shapes", []))
-    return Entry(nfc(raw["name"]), keys, bool(raw.get("levels")), bool(raw.get("owner")),
-                 bool(raw.get("generic")), shapes)
+    return Entry(nfc(raw["name"]), keys, bool(raw.get("levels")), bool(raw.get("owner")), bool(raw.get("generic")))
 
 
 @lru_cache(maxsize=1)
@@ -269,7 +265,7 @@ def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) 
     """Every agency named in ``text``, left to right, without overlaps.
 
     ``fuzzy`` (default: the text is OCR output) allows approximate matches; ``cell``
-    loosens them further and applies the lexicon's OCR shapes, for table cells.
+    loosens them further, for table cells.
     """
     text = nfc(text)
     if fuzzy is None:
@@ -281,14 +277,59 @@ def match_agencies(text: str, *, fuzzy: bool | None = None, cell: bool = False) 
     while i < len(toks):
         m = _match_at(toks, i, mode, cell)
         if m is None or _later_is_better(toks, i, m, mode, cell):
-            i += 1
-            continue
+            m = _glued_initial(text, toks, i) if cell else None
+            if m is None:
+                i += 1
+                continue
         out.append(m)
         while i < len(toks) and toks[i][1] < m.end:
             i += 1
-    if cell:
-        out = _add_shapes(text, out)
     return out
+
+
+@lru_cache(maxsize=1)
+def _one_letter_keys() -> dict[tuple[str, str], tuple[Entry, ...]]:
+    """(first letter of the first word, the one-letter second word) → the entries whose name reads so
+    ("Sở Y tế", "Trạm Y tế": s…y, t…y)."""
+    out: dict[tuple[str, str], list[Entry]] = {}
+    for entry in lexicon().entries:
+        for key in entry.keys:
+            if len(key) >= 2 and len(key[1]) == 1 and key[1].isalpha() and not entry.generic:
+                out.setdefault((key[0][0], key[1]), []).append(entry)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def read_glued_word(word: str) -> str | None:
+    """A lone capitalised word that fills a narrow OCR cell line ("Seyie") read as a glued name, its
+    one-letter word in any case; None when it reads as no name or as several."""
+    toks = _tokens(nfc(word))
+    if len(toks) != 1 or not word.strip()[:1].isupper():
+        return None
+    m = _glued_initial(word, toks, 0, any_case=True)
+    return m.name if m else None
+
+
+def _glued_initial(text: str, toks: list[Token], i: int, any_case: bool = False) -> AgencyMatch | None:
+    """OCR glues a one-letter word to its neighbours: in a narrow cell, "S6Y", "SeY1", "SdYt€", "S& Y"
+    read as the start of the only lexicon name whose first word has that initial and whose second word
+    is that letter (or one of its OCR readings).  Inside a token the letter must be a capital (the start
+    of a glued word: "SeY", not "tuyen"); ambiguous readings (several such names) are left unread."""
+    tok, start, end = toks[i]
+    printed = text[start:end]
+    spots = [(tok[0], tok[k]) for k in range(1, min(4, len(tok))) if any_case or printed[k].isupper()] \
+        if 3 <= len(tok) <= 6 and printed[:1].isupper() else []
+    if len(tok) <= 2 and printed[:1].isupper() and i + 1 < len(toks) and len(toks[i + 1][0]) <= 3:
+        nxt, nxt_printed = toks[i + 1][0], text[toks[i + 1][1]:toks[i + 1][2]]
+        end = toks[i + 1][2]  # "S& Y", "S(?éY": the letter is the next word, or a capital glued in it
+        spots = [(tok[0], nxt)] if len(nxt) == 1 else \
+            [(tok[0], nxt[k]) for k in range(len(nxt)) if nxt_printed[k:k + 1].isupper()]
+    variants = lexicon().variants
+    for first, letter in spots:
+        entries = {e for (f, ref), es in _one_letter_keys().items() if f == first
+                   and (letter == ref or letter in variants.get(ref, ())) for e in es}
+        if len(entries) == 1:
+            return AgencyMatch(entries.pop().name, toks[i][1], end, 0.6, False)
+    return None
 
 
 def _later_is_better(toks: list[Token], i: int, m: AgencyMatch, mode: int, cell: bool) -> bool:
@@ -298,18 +339,6 @@ def _later_is_better(toks: list[Token], i: int, m: AgencyMatch, mode: int, cell:
         return False
     later = _match_at(toks, i + 1, mode, cell)
     return later is not None and later.end >= m.end and later.score > m.score
-
-
-def _add_shapes(text: str, found: list[AgencyMatch]) -> list[AgencyMatch]:
-    """``found`` plus the names whose OCR shapes appear where nothing was matched."""
-    rep = repaired(text)
-    extra = list(found)
-    for entry in lexicon().entries:
-        for pattern in entry.shapes:
-            for m in pattern.finditer(rep):
-                if not any(a.start < m.end() and m.start() < a.end for a in extra):
-                    extra.append(AgencyMatch(entry.name, m.start(), m.end(), 0.6, entry.generic))
-    return sorted(extra, key=lambda a: a.start)
 
 
 def find_agencies(text: str) -> list[tuple[str, int, int]]:

@@ -22,62 +22,32 @@ source text (the item, sentence, bullet or table row) for citation and highlight
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-from ingest.agencies import EXACT, AgencyMatch, canonical_agency, lexicon, match_agencies, token_similarity
+from ingest.agencies import (
+    EXACT,
+    AgencyMatch,
+    canonical_agency,
+    lexicon,
+    match_agencies,
+    read_glued_word,
+    token_similarity,
+)
+from ingest.assignment_grammar import grammar_assignments
+from ingest.assignment_record import APPENDIX_TABLE, HIGH, LOW, MEDIUM, OCR_TABLE, PROSE, Assignment
 from ingest.lines import Line, text_lines
 from ingest.records import Document, Section
 from ingest.textnorm import collapse_ws, repaired
 
-PROSE, APPENDIX_TABLE, OCR_TABLE = "prose", "appendix_table", "ocr_table"
-HIGH, MEDIUM, LOW = "high", "medium", "low"
 SUBJECT_WINDOW = 400  # characters read for the subject of an item or sentence
 FALLBACK_MAX_TOKENS = 25  # longest subject taken "up to the first verb" when the lexicon has no name
 LEAD_LINE_MAX = 22  # longest line of a clean table's narrow lead column
 
 
-@dataclass(frozen=True)
-class Assignment:
-    doc_id: str
-    task: str
-    lead: tuple[str, ...]
-    coordinating: tuple[str, ...]
-    deadline: str | None
-    expected_result: str | None
-    directing: tuple[str, ...]  # "Cấp ủy chỉ đạo" (party committee directing), where printed
-    section_path: tuple[str, ...]
-    start: int
-    end: int
-    form: str  # prose | appendix_table | ocr_table
-    row: str | None  # item number or table STT as printed (or inferred where OCR lost it)
-    confidence: str  # high | medium | low
-
-    @property
-    def source_span(self) -> tuple[int, int]:
-        """Offsets of the source text in ``Document.text``."""
-        return self.start, self.end
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in ("lead", "coordinating", "directing", "section_path"):
-            d[key] = list(d[key])
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Assignment:
-        return cls(
-            doc_id=d["doc_id"], task=d["task"], lead=tuple(d["lead"]), coordinating=tuple(d["coordinating"]),
-            deadline=d.get("deadline"), expected_result=d.get("expected_result"),
-            directing=tuple(d.get("directing", ())), section_path=tuple(d["section_path"]),
-            start=int(d["start"]), end=int(d["end"]), form=d["form"], row=d.get("row"),
-            confidence=d["confidence"],
-        )
-
-
 def extract_assignments(doc: Document) -> list[Assignment]:
     """All assignments of a plan, in document order."""
     out = _prose(doc) + _appendix_tables(doc) + _ocr_tables(doc)
+    out += [a for a in grammar_assignments(doc) if not any(o.start < a.end and a.start < o.end for o in out)]
     return sorted(out, key=lambda a: (a.start, a.end))
 
 
@@ -486,13 +456,19 @@ _COORD_RE = re.compile(  # any line of it: also "ngành, địa" and "phương l
     _COORD1_RE.pattern + r"|\bng[a-z]{1,4}\S{0,4}\s?d[ij]?a\b|\bng[a-z]{1,4}hdia\b"
     r"|\bph[a-z]{0,4}ng\s?l[a-z]{0,3}\W?n|\bhu[a-z]{1,3}[ng]\w?\s+l[a-z]{1,3}n\b"
 )
-OCR_COORDINATING = "Các Sở, ban, ngành, địa phương liên quan"
-OCR_DIRECTING = "Đảng ủy Ủy ban nhân dân tỉnh"
 LEAD_TOKENS = 4  # widest lead cell, in words per line
+_TABLE_HEAD_WORDS_RE = re.compile(  # "chủ trì", "phối hợp", "cơ quan" as OCR reads them ("Chii tritham", "Co' quan")
+    r"\bch[a-z]{0,2}\s?tr[ia]|\bph[a-z0-9]{1,2}i\s+h[a-z]{0,2}p\b|\bc[o0]\W?\s?quan\b")
+HEADER_CHARS = 1500  # where a table's column headers are looked for
+MIN_NUMBERED_ROWS = 3
 
 
-def _is_ocr_assignment_table(rep: str) -> bool:
-    return len(_UBND_RE.findall(rep)) >= 5 and len(_COORD_RE.findall(rep)) >= 5
+def _is_ocr_assignment_table(text: str) -> bool:
+    """General signals of an assignment table in OCR text: its header names a lead ("chủ trì") or
+    coordinating ("phối hợp") column, and rows open with their numbers."""
+    head = repaired(text[:HEADER_CHARS])
+    numbered = sum(1 for line in text.splitlines() if _OCR_NUM_RE.match(line))
+    return _TABLE_HEAD_WORDS_RE.search(head) is not None and numbered >= MIN_NUMBERED_ROWS
 
 
 def _drop_headers(lines: list[Line]) -> list[Line]:
@@ -578,26 +554,46 @@ def _words_span(line: str, a: int, b: int, first: bool) -> str:
     return line[a:a + words[LEAD_TOKENS - 1].end()] if first else line[a + words[-LEAD_TOKENS].start():b]
 
 
-def _lead_fragment(line: str, near_number: bool) -> str:
-    """The part of one OCR'd line that lies in the lead ("Chủ trì tham mưu") column."""
+def _columns(line: str, near_number: bool) -> tuple[str, str, str]:
+    """The parts of one OCR'd line in the directing ("Cấp ủy chỉ đạo"), lead ("Chủ trì") and
+    coordinating ("Cơ quan phối hợp", and the columns after it) columns."""
     rep = repaired(line)
     c1 = _COORD1_RE.search(rep)
     d = _directing_end(rep, c1.start() if c1 else len(rep))
     coords = [m.start() for m in _COORD_RE.finditer(rep) if d is None or m.start() >= d]
     c = coords[0] if coords else None
+    directing = line[_directing_start(rep, d):d] if d is not None else ""
+    coord = line[c:] if c is not None else ""
     if d is None and c is None:
-        return line.strip() if near_number else ""
+        return "", (line.strip() if near_number else ""), ""
     if d is None:
-        return _words_span(line, 0, c, first=False)
-    return line[d:c] if c is not None else _words_span(line, d, len(line), first=True)
+        return directing, _words_span(line, 0, c, first=False), coord
+    return directing, (line[d:c] if c is not None else _words_span(line, d, len(line), first=True)), coord
 
 
-def _ocr_lead(lines: list[Line]) -> tuple[str, ...]:
-    """Lead agencies read from the lead-column fragments of a row's lines."""
-    num = next((k for k, line in enumerate(lines) if _OCR_NUM_RE.match(line[2])), None)
-    frags = [_lead_fragment(line[2], num is not None and k in (num - 1, num)) for k, line in enumerate(lines)]
+def _directing_start(rep: str, end: int) -> int:
+    """Start of the directing fragment that ends at ``end``: the first directing word before it."""
+    starts = [m.start() for pattern in _DIRECTING_RES for m in pattern.finditer(rep) if m.end() <= end]
+    return min(starts) if starts else end
+
+
+def _read_cells(frags: list[str], generic: bool | None) -> tuple[str, ...]:
+    """Agencies read in the fragments of one column (``generic``: keep only generic / only specific
+    names; None: all).  What cannot be read is not there: nothing is filled in."""
     found = match_agencies(" ".join(f.strip() for f in frags if f.strip()), cell=True)
-    return tuple(dict.fromkeys(m.name for m in found if not m.generic))
+    names = [m.name for m in found if generic is None or m.generic == generic]
+    if generic is False and not names:  # a line of the cell holding one glued word ("Seyie")
+        names = [n for f in frags if (n := read_glued_word(f.strip()))]
+    return tuple(dict.fromkeys(names))
+
+
+def _ocr_columns(lines: list[Line]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(directing, lead, coordinating) agencies read from a row's lines."""
+    num = next((k for k, line in enumerate(lines) if _OCR_NUM_RE.match(line[2])), None)
+    cols = [_columns(line[2], num is not None and k in (num - 1, num)) for k, line in enumerate(lines)]
+    lead = _read_cells([c[1] for c in cols], generic=False)
+    coord = tuple(n for n in _read_cells([c[2] for c in cols], None) if n not in lead)
+    return _read_cells([c[0] for c in cols], None), lead, coord
 
 
 _OCR_DEADLINES = (
@@ -637,11 +633,10 @@ def _ocr_task(lines: list[Line]) -> str:
 
 def _ocr_assignment(doc: Document, part: Section, lines: list[Line], number: int) -> Assignment:
     rep = repaired("\n".join(line[2] for line in lines))
-    lead = _ocr_lead(lines)
+    directing, lead, coord = _ocr_columns(lines)
     start = lines[0][0] + len(lines[0][2]) - len(lines[0][2].lstrip())
     return Assignment(
-        doc.doc_id, _ocr_task(lines), lead, (OCR_COORDINATING,) if _COORD_RE.search(rep) else (),
-        _ocr_deadline(rep), None, (OCR_DIRECTING,) if _UBND_RE.search(rep) else (),
+        doc.doc_id, _ocr_task(lines), lead, coord, _ocr_deadline(rep), None, directing,
         part.path + (str(number),), start, lines[-1][1], OCR_TABLE, str(number), MEDIUM if lead else LOW,
     )
 
@@ -652,7 +647,7 @@ def _ocr_tables(doc: Document) -> list[Assignment]:
         return []
     out: list[Assignment] = []
     for app in (s for s in doc.sections if s.kind == "appendix"):
-        if not _is_ocr_assignment_table(repaired(doc.text[app.start:app.end])):
+        if not _is_ocr_assignment_table(doc.text[app.start:app.end]):
             continue
         prev = printed = 0
         for part in _parts(doc, app):

@@ -23,12 +23,11 @@ A "Quyết định ban hành / phê duyệt Kế hoạch" keeps ``doc_type`` "Qu
 
 from __future__ import annotations
 
-import json
 import re
-from functools import lru_cache
-from importlib import resources
 
 from ingest import docnumber, layout
+from ingest.places import canonical as canonical_place
+from ingest.places import known_places, restore_place  # noqa: F401  (re-exported: the gazetteer)
 from ingest.records import DocMeta
 from ingest.textnorm import fold, is_ocr_text, repaired
 
@@ -76,24 +75,6 @@ LEVELS: dict[str, str] = {
 }
 _LEVEL_RE = re.compile(r"^(thanh pho|thi xa|thi tran|dac khu|tinh|huyen|quan|xa|phuong)\b\s*(.*)$")
 _SIGN_AUTHORITY_RE = re.compile(r"^(?:t\s*/\s*m|tm|kt|tl|tuq|q|thay mat|ky thay)\s*[.:]?\s+\S")
-
-
-@lru_cache(maxsize=1)
-def _places() -> dict[str, str]:
-    data = json.loads(resources.files("ingest").joinpath("data/places.json").read_text("utf-8"))
-    names = data["provinces"] + data["communes"]
-    return {repaired(n): n for n in names}
-
-
-def restore_place(name: str) -> str:
-    """Proper spelling of a place name when the gazetteer knows it, else the name as printed."""
-    key = re.sub(r"\s+", " ", repaired(name)).strip()
-    return _places().get(key, re.sub(r"\s+", " ", name).strip(" ,.;"))
-
-
-def known_places() -> dict[str, str]:
-    """Folded form → proper name for every place in the gazetteer."""
-    return dict(_places())
 
 
 def _header_lines(text: str, start: int = 0, limit: int = 40) -> list[tuple[int, str]]:
@@ -223,9 +204,9 @@ def _sentence_case(words: list[str]) -> str:
 
 def _place_name(printed: str, ocr: bool) -> str:
     """Gazetteer spelling; else the printed name in title case (its OCR-repaired form for OCR text)."""
-    key = re.sub(r"\s+", " ", repaired(printed)).strip()
-    if key in _places():
-        return _places()[key]
+    known = canonical_place(printed)
+    if known:
+        return known
     name = re.sub(r"\s+", " ", repaired(printed, True) if ocr else printed).strip(" ,.;")
     return name.title() if name.upper() == name or ocr else name
 

@@ -125,6 +125,12 @@ def search_tokens(text: str, ocr: bool | None = None) -> list[str]:
     return [repair_token(t) for t in toks] if ocr else toks
 
 
+def search_form(text: str) -> str:
+    """Look-up key of a short name (a place, an agency): its OCR-repaired search tokens joined by spaces, so a
+    name printed clean and the same name read by OCR ("Pien Bien") give the same key."""
+    return " ".join(search_tokens(text, ocr=True))
+
+
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese diacritic or đ."""
     return any(ord(c) > 127 and c.isalpha() for c in text)
