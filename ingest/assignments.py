@@ -46,9 +46,26 @@ LEAD_LINE_MAX = 22  # longest line of a clean table's narrow lead column
 
 def extract_assignments(doc: Document) -> list[Assignment]:
     """All assignments of a plan, in document order."""
-    out = _prose(doc) + _appendix_tables(doc) + _ocr_tables(doc)
-    out += [a for a in grammar_assignments(doc) if not any(o.start < a.end and a.start < o.end for o in out)]
-    return sorted(out, key=lambda a: (a.start, a.end))
+    tables = _appendix_tables(doc) + _ocr_tables(doc)
+    if _marked_up(doc.text):  # Markdown/HTML copies: the grammar reads the layout (marks dropped, wraps joined)
+        grammar = [a for a in grammar_assignments(doc) if not _overlaps(a, tables)]
+        prose = [a for a in _prose(doc) if not _overlaps(a, tables + grammar)]
+    else:
+        prose = _prose(doc)
+        grammar = [a for a in grammar_assignments(doc) if not _overlaps(a, prose + tables)]
+    return sorted(prose + tables + grammar, key=lambda a: (a.start, a.end))
+
+
+_MARKUP_RE = re.compile(r"\*\*\S|\S\*\*|<(?:b|i|strong|em)>|^\|\s*$", re.M)
+
+
+def _marked_up(text: str) -> bool:
+    """Whether the file carries Markdown/HTML emphasis or one-cell-per-line table bars (a web copy)."""
+    return len(_MARKUP_RE.findall(text[:200000])) >= 3
+
+
+def _overlaps(a: Assignment, others: list[Assignment]) -> bool:
+    return any(o.start < a.end and a.start < o.end for o in others)
 
 
 # ---------------------------------------------------------------- subjects and verbs

@@ -230,7 +230,8 @@ Tran Van Hoa
     (MINISTRY, ("Quyết định", "1234/QĐ-BYT", "Bộ Y tế", None, "10/04/2026", "Đỗ Thị Mai")),
     (PROVINCIAL_PARTY, ("Chương trình hành động", "07-CTr/TU", "Ban Thường vụ Tỉnh ủy Cao Bằng", "tỉnh Cao Bằng",
                         "02/12/2025", "Hoàng Văn Thạch")),
-    (OCR_COMMUNE, ("Kế hoạch", "0130/KH-UBND", "Ủy ban nhân dân xã Dong Hoa", "xã Dong Hoa", "21/11/2025",
+    # the OCR commune exists in the national gazetteer, so its name is restored with diacritics
+    (OCR_COMMUNE, ("Kế hoạch", "0130/KH-UBND", "Ủy ban nhân dân xã Đông Hòa", "xã Đông Hòa", "21/11/2025",
                    "Tran Van Hoa")),
 ])
 def test_made_up_headers(text, expected):
