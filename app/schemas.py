@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_QUESTION_CHARS = 1000
+MAX_RAW_QUESTION_CHARS = 4 * MAX_QUESTION_CHARS  # before NFC: decomposed Vietnamese takes up to 3 code points
 MAX_K = 50
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]")
+# what the schema promises and the server checks: something other than whitespace and zero-width characters
+VISIBLE = f"[^\\s{ZERO_WIDTH}]"
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=MAX_QUESTION_CHARS)]
+
+def clean_question(value: Any) -> Any:
+    """NFC, zero-width characters removed, surrounding whitespace stripped — then the length is counted, so
+    500 decomposed "ế" are 500 characters.  Non-strings pass through to the type check."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_RAW_QUESTION_CHARS:
+        return value  # refused by max_length below without normalising megabytes
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=VISIBLE),
+                     BeforeValidator(clean_question)]
 TopK = Annotated[int, Field(ge=1, le=MAX_K, description=f"số đoạn trích dẫn trả về (1–{MAX_K})")]
+StrictTopK = Annotated[int, Field(strict=True, ge=1, le=MAX_K, description=f"số đoạn trích dẫn trả về (1–{MAX_K})")]
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", "k": 5}]})
 
-    question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự)")
-    k: TopK = 5
+    question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự, đếm sau chuẩn "
+                                           "hóa NFC và bỏ khoảng trắng đầu/cuối)")
+    k: StrictTopK = 5
 
 
 class SearchParams(BaseModel):

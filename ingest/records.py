@@ -84,6 +84,13 @@ class Chunk:
         )
 
 
+def plan_label(meta: DocMeta) -> str:
+    """ "Kế hoạch 07-KH/TU · Ban Thường vụ Tỉnh ủy Điện Biên · 21/11/2025": the parts printed in the plan,
+    with "Văn bản" / "(không số)" where type or number is missing; never "None"."""
+    head = f"{meta.doc_type or 'Văn bản'} {meta.number or '(không số)'}"
+    return " · ".join([head, *(x for x in (meta.issuer, meta.date) if x)])
+
+
 def meta_to_json(meta: DocMeta) -> dict[str, Any]:
     return asdict(meta)
 
