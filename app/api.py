@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -381,6 +381,19 @@ def _add_briefing_routes(app: FastAPI) -> None:
         return _attachment(content, briefing.DOCX_MEDIA_TYPE, briefing.BRIEFING_DOCX)
 
 
+def _route_methods(app: FastAPI) -> Callable[[dict], set[str] | None]:
+    """The methods of the API route whose path matches a request (None: not an API path)."""
+    from fastapi.routing import APIRoute
+
+    def methods_of(scope: dict) -> set[str] | None:
+        for route in app.router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(scope["path"]):
+                return set(route.methods)
+        return None
+
+    return methods_of
+
+
 def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
     """The FastAPI app with the Gradio UI mounted at "/" (after the API routes, so they take precedence)."""
     settings = settings or Settings()
@@ -399,7 +412,8 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, internal_error)
-    app.add_middleware(HttpGuards, api_limit=settings.max_api_body, ui_limit=settings.max_ui_body)
+    app.add_middleware(HttpGuards, api_limit=settings.max_api_body, ui_limit=settings.max_ui_body,
+                       methods_of=_route_methods(app))
     _add_routes(app)
     _add_briefing_routes(app)
     demo = ui.build_ui(state.get)

@@ -31,11 +31,12 @@ SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-async def send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+async def send_json(send: Send, status: int, content: dict[str, Any],
+                    extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps(content, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *SECURITY_HEADERS]})
+                            *SECURITY_HEADERS, *(extra or [])]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -80,15 +81,28 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-class HttpGuards:
-    """The middleware; ``api_limit`` applies under ``/api/``, ``ui_limit`` to every other path."""
+MethodsOf = Callable[[Scope], "set[str] | None"]
 
-    def __init__(self, app: ASGIApp, api_limit: int, ui_limit: int) -> None:
-        self.app, self.api_limit, self.ui_limit = app, api_limit, ui_limit
+
+def not_allowed(allowed: set[str]) -> dict[str, Any]:
+    return {"detail": f"Phương thức không được hỗ trợ ở địa chỉ này; dùng {', '.join(sorted(allowed))}."}
+
+
+class HttpGuards:
+    """The middleware; ``api_limit`` applies under ``/api/``, ``ui_limit`` to every other path.  ``methods_of``
+    names the methods of an API path (None for other paths): another method is answered 405 with ``Allow``
+    rather than falling through to the UI mounted at "/" (which would say 404)."""
+
+    def __init__(self, app: ASGIApp, api_limit: int, ui_limit: int, methods_of: MethodsOf | None = None) -> None:
+        self.app, self.api_limit, self.ui_limit, self.methods_of = app, api_limit, ui_limit, methods_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        allowed = self.methods_of(scope) if self.methods_of else None
+        if allowed is not None and scope["method"] not in allowed:
+            await send_json(send, 405, not_allowed(allowed), [(b"allow", ", ".join(sorted(allowed)).encode())])
             return
         if scope["method"] in _BODY_METHODS:
             if _header(scope, b"content-type").lower().startswith("multipart/"):

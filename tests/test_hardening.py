@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -231,7 +232,8 @@ def test_invisible_question_is_422(client: TestClient, question: str) -> None:
 
 def test_schema_promises_a_visible_character(client: TestClient) -> None:
     props = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]
-    assert props["question"]["pattern"].startswith("[^\\s")
+    pattern = re.compile(props["question"]["pattern"])
+    assert pattern.search("a") and not pattern.search(" \u200b\t\u3000")
 
 
 def test_boolean_k_is_refused(client: TestClient) -> None:
@@ -305,3 +307,15 @@ def test_heavy_asks_take_one_slot_at_a_time(tmp_path) -> None:
         pass
     release.set()
     t.join()
+
+
+def test_undeclared_method_on_an_api_path_is_405(client: TestClient) -> None:
+    r = client.request("TRACE", "/api/ask")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert client.head("/health").status_code == 405  # said 404 (the UI's catch-all) before
+    assert client.get("/").status_code == 200  # the UI is not an API path
+
+
+def test_k_as_a_float_integer_is_accepted_but_not_a_string(client: TestClient) -> None:
+    assert client.post("/api/ask", json={"question": "Ai chủ trì khám sức khỏe?", "k": 3.0}).status_code == 200
+    assert client.post("/api/ask", json={"question": "Ai chủ trì?", "k": "3"}).status_code == 422
