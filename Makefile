@@ -11,7 +11,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test venv model ocr index serve browser lint unit eval gate bench-smoke clean help
+.PHONY: run test venv model ocr index serve browser lint unit eval fuzz gate bench-smoke clean help
 
 help:
 	@echo "make run   - set up everything and serve the UI + API on http://$(HOST):$(PORT)"
@@ -63,7 +63,12 @@ eval: index
 	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --suite all --baseline evals/baseline.json \
 		--report var/eval/report.md --predictions var/eval/predictions.jsonl
 
-test: lint unit eval
+# schemathesis (every check, 30 examples per operation, ≤ 120 s) against `kehoach serve` on a free loopback port;
+# report in var/fuzz/
+fuzz: index
+	BIN=$(BIN) scripts/fuzz.sh $(INDEX_DIR)
+
+test: lint unit eval fuzz
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,9 +19,12 @@ import gradio as gr
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import briefing, ui
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
+from app.guards import HttpGuards
 from app.runtime import load_retriever
 from app.schemas import (
     MAX_K,
@@ -64,10 +67,37 @@ class AppState:
         self.error: str | None = None
         self._failed_stamp: float | None = None
         self._lock = threading.Lock()
+        self._asks = threading.BoundedSemaphore(max(1, settings.ask_workers))
+        self._heavy = threading.BoundedSemaphore(1)
+
+    @contextmanager
+    def ask_slot(self, heavy: bool) -> Iterator[None]:
+        """At most ``ask_workers`` questions at once, and at most one heavy one (long question or large k), so
+        one slow client cannot take every worker."""
+        with self._heavy if heavy else _NO_LOCK, self._asks:
+            yield
+
+    def reload_pending(self) -> bool:
+        """True when no index is loaded but the manifest changed since the last failed load."""
+        stamp = self._manifest_stamp()
+        return self.retriever is None and stamp is not None and stamp != self._failed_stamp
+
+    def load_in_background(self) -> None:
+        if self.reload_pending() and not self._lock.locked():
+            threading.Thread(target=self._try_get, daemon=True, name="kehoach-index-load").start()
+
+    def _try_get(self) -> None:
+        try:
+            self.get()
+        except IndexNotReady:
+            pass
 
     def _manifest_stamp(self) -> float | None:
         p = Path(self.settings.index_dir) / "manifest.json"
-        return p.stat().st_mtime if p.exists() else None
+        try:
+            return p.stat().st_mtime
+        except OSError:  # missing, or a link whose version is being replaced
+            return None
 
     def load(self) -> None:
         t0 = time.perf_counter()
@@ -96,6 +126,23 @@ class AppState:
         return (f"Chưa có chỉ mục văn bản tại {self.settings.index_dir}: hãy chạy `kehoach ingest` "
                 "để lập chỉ mục rồi thử lại (không cần khởi động lại dịch vụ). "
                 f"Chi tiết: {self.error or 'chưa nạp'}")
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+HEAVY_K = 10
+HEAVY_QUESTION_CHARS = 300
+
+
+def is_heavy(question: str, k: int) -> bool:
+    return k > HEAVY_K or len(question) > HEAVY_QUESTION_CHARS
 
 
 def app_state(request: Request) -> AppState:
@@ -134,7 +181,7 @@ def _describe(err: dict[str, Any]) -> str:
         return "nội dung gửi lên không phải JSON hợp lệ"
     if kind in ("model_attributes_type", "dict_type", "model_type"):
         return 'nội dung yêu cầu phải là đối tượng JSON {"question": "...", "k": 5}'
-    if kind == "string_too_short":
+    if kind in ("string_too_short", "string_pattern_mismatch"):
         return f"{field} không được để trống"
     if kind == "string_too_long":
         return f"{field} dài quá {ctx.get('max_length', MAX_QUESTION_CHARS)} ký tự"
@@ -146,6 +193,23 @@ def _describe(err: dict[str, Any]) -> str:
     if loc and loc[-1] == "k" and (kind.startswith("int_") or out_of_range):
         return f"{field} phải là số nguyên từ 1 đến {MAX_K}"
     return f"{field}: {err.get('msg')}" if field else str(err.get("msg"))
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI answers a body it cannot parse (invalid UTF-8, JSON nested too deep) with an English 400: answer
+    it like every other invalid request, 422 with a Vietnamese ``detail`` and ``errors``."""
+    if exc.status_code == 400:
+        return JSONResponse(status_code=422, content={
+            "detail": "Yêu cầu không hợp lệ: nội dung gửi lên không phải JSON hợp lệ (UTF-8, lồng nhau vừa phải).",
+            "errors": [{"loc": ["body"], "type": "json_invalid", "msg": str(exc.detail)}]})
+    return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected failure: logged with its traceback, answered with a readable message (no raw text)."""
+    log.exception("request failed", extra={"path": request.url.path})
+    return JSONResponse(status_code=500, content={
+        "detail": "Lỗi nội bộ khi xử lý yêu cầu; lỗi đã được ghi vào nhật ký dịch vụ. Hãy thử lại hoặc báo quản trị."})
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -188,17 +252,21 @@ def _not_found(doc_id: str) -> HTTPException:
 def _add_routes(app: FastAPI) -> None:
     @app.post("/api/ask", response_model=AnswerOut, response_model_exclude_unset=True, tags=["hỏi đáp"],
               summary="Trả lời câu hỏi kèm trích dẫn", responses=_ERRORS)
-    def ask(body: AskRequest, r: RetrieverDep) -> AnswerOut:
+    def ask(body: AskRequest, r: RetrieverDep, state: Annotated[AppState, Depends(app_state)]) -> AnswerOut:
         """Câu trả lời trích nguyên văn từ kế hoạch, kèm các đoạn trích dẫn; `abstained` = true và
         `citations` rỗng khi không tìm thấy thông tin trong các kế hoạch đã lập chỉ mục."""
-        return AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json())
+        with state.ask_slot(is_heavy(body.question, body.k)):
+            return AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json())
 
     @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
              responses=_ERRORS)
-    def search(params: Annotated[SearchParams, Query()], r: RetrieverDep) -> SearchOut:
+    def search(params: Annotated[SearchParams, Query()], r: RetrieverDep,
+               state: Annotated[AppState, Depends(app_state)]) -> SearchOut:
+        with state.ask_slot(is_heavy(params.q, params.k)):
+            found = r.search(params.q, k=params.k)
         hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
                              section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6))
-                for h in r.search(params.q, k=params.k)]
+                for h in found]
         return SearchOut(query=params.q, hits=hits)
 
     @app.get("/api/documents", response_model=list[DocumentSummary], tags=["văn bản"],
@@ -230,13 +298,17 @@ def _add_routes(app: FastAPI) -> None:
         cite = (start, end) if start is not None and end is not None else None
         return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q))
 
-    @app.get("/health", response_model=HealthOut, tags=["hệ thống"], summary="Tình trạng dịch vụ")
-    def health(state: Annotated[AppState, Depends(app_state)]) -> HealthOut:
-        try:
-            r = state.get()
-        except IndexNotReady as exc:
-            return HealthOut(status="no_index", model=state.settings.model or DEFAULT_MODEL_NAME, index=None,
-                             detail=str(exc))
+    @app.get("/health", response_model=HealthOut, tags=["hệ thống"], summary="Tình trạng dịch vụ",
+             responses={503: {"model": HealthOut, "description": "Chưa sẵn sàng: chưa có chỉ mục"}})
+    async def health(state: Annotated[AppState, Depends(app_state)]) -> Any:
+        """Answered on the event loop, never behind questions; 503 until an index is loaded (a new index is
+        then loaded in the background)."""
+        r = state.retriever
+        if r is None:
+            state.load_in_background()
+            out = HealthOut(status="no_index", model=state.settings.model or DEFAULT_MODEL_NAME, index=None,
+                            detail=state.not_ready_message())
+            return JSONResponse(status_code=503, content=out.model_dump())
         return HealthOut(status="ok", model=r.encoder.name, index=_index_summary(r.manifest))
 
 
@@ -306,6 +378,19 @@ def _add_briefing_routes(app: FastAPI) -> None:
         return _attachment(content, briefing.DOCX_MEDIA_TYPE, briefing.BRIEFING_DOCX)
 
 
+def _route_methods(app: FastAPI) -> Callable[[dict], set[str] | None]:
+    """The methods of the API route whose path matches a request (None: not an API path)."""
+    from fastapi.routing import APIRoute
+
+    def methods_of(scope: dict) -> set[str] | None:
+        for route in app.router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(scope["path"]):
+                return set(route.methods)
+        return None
+
+    return methods_of
+
+
 def create_app(settings: Settings | None = None, retriever: Retriever | None = None) -> FastAPI:
     """The FastAPI app with the Gradio UI mounted at "/" (after the API routes, so they take precedence)."""
     settings = settings or Settings()
@@ -317,13 +402,17 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
             state.load()
         yield
 
-    app = FastAPI(title="Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW", version="0.1.0", lifespan=lifespan,
+    app = FastAPIOffline(title="Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW", version="0.1.0", lifespan=lifespan,
                   description="Trả lời câu hỏi về các kế hoạch, chương trình hành động thực hiện Nghị quyết "
                               "72-NQ/TW, kèm trích dẫn đoạn văn bản gốc. Giao diện web ở `/`.")
     app.state.kehoach = state
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, internal_error)
+    app.add_middleware(HttpGuards, api_limit=settings.max_api_body, ui_limit=settings.max_ui_body,
+                       methods_of=_route_methods(app))
     _add_routes(app)
     _add_briefing_routes(app)
     demo = ui.build_ui(state.get)
     return gr.mount_gradio_app(app, demo, path="/", theme=ui.ui_theme(), css=ui.UI_CSS, footer_links=[],
-                               run_history=False, show_error=True)
+                               run_history=False, show_error=True, max_file_size=0)

@@ -23,6 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ingest.agencies import agency_key
 from ingest.assignments import Assignment
+from ingest.reader import xml_safe
 from ingest.records import NO_NUMBER, UNKNOWN_TYPE, plan_reference
 from ingest.targets import BY_KEY, INDICATORS, Target
 from ingest.textnorm import fold, nfc
@@ -338,7 +339,7 @@ def _repeat_header(row: Any) -> None:
 
 
 def _write(cell: Any, text: str, bold: bool = False, size: float = 10.5) -> None:
-    lines = text.split("\n") if text else [""]
+    lines = xml_safe(text).split("\n") if text else [""]
     para = cell.paragraphs[0]
     for i, line in enumerate(lines):
         run = para.add_run(line)
@@ -405,7 +406,7 @@ def _targets_section(doc: Any, documents: Mapping[str, Any], targets: Sequence[T
 def _sources_section(doc: Any, refs: Sequence[str]) -> None:
     doc.add_heading("Nguồn trích dẫn", level=1)
     for i, ref in enumerate(refs, start=1):
-        doc.add_paragraph(f"{i}. {ref}" + ("" if ref.endswith((".", "…", ")")) else "."))
+        doc.add_paragraph(xml_safe(f"{i}. {ref}" + ("" if ref.endswith((".", "…", ")")) else ".")))
 
 
 def build_briefing_docx(documents: Mapping[str, Any], assignments: Sequence[Assignment],
@@ -420,7 +421,7 @@ def build_briefing_docx(documents: Mapping[str, Any], assignments: Sequence[Assi
              f"lập chỉ mục: {len(assignments)} nhiệm vụ được phân công, {len(targets)} chỉ tiêu.")
     doc.add_paragraph(intro)
     if scope:
-        doc.add_paragraph(scope).runs[0].italic = True
+        doc.add_paragraph(xml_safe(scope)).runs[0].italic = True
     _plans_section(doc, plans)
     _assignments_section(doc, documents, assignments)
     _targets_section(doc, documents, targets)

@@ -54,6 +54,8 @@ def _add_ingest(sub: Any) -> None:
     p.add_argument("--chunk-size", type=int, default=1000, help="max characters per chunk (default 1000)")
     p.add_argument("--chunk-overlap", type=int, default=150, help="overlap of split chunks (default 150)")
     p.add_argument("--batch-size", type=int, default=32, help="embedding batch size (default 32)")
+    p.add_argument("--max-file-mb", type=float, default=None,
+                   help="refuse plan files larger than this (default $KEHOACH_MAX_PLAN_MB or 10)")
     p.add_argument("--incremental", action="store_true",
                    help="update --index-dir in place: add new plans, replace changed ones (only text the index "
                         "has not embedded is embedded), keep the rest; paths default to corpus/")
@@ -162,15 +164,16 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     from index.store import build_index
     from ingest.chunking import ChunkSettings
     from ingest.pipeline import ingest_paths
+    from ingest.records import plan_label
 
     if args.chunk_size < 200 or not 0 <= args.chunk_overlap < args.chunk_size:
         raise ValueError("--chunk-size must be ≥ 200 and 0 ≤ --chunk-overlap < --chunk-size")
     if args.incremental or args.remove:
         return _ingest_incremental(args, s)
-    paths = args.paths or [s.corpus_dir]
+    files = _scan_plans(args.paths or [s.corpus_dir])
     t0 = time.perf_counter()
     cs = ChunkSettings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
-    docs, chunks = ingest_paths(paths, cs)
+    docs, chunks = ingest_paths(files, cs, max_bytes=_max_bytes(args, s))
     encoder = load_encoder(s)
     bundle = build_index(docs, chunks, encoder, Path(s.index_dir), cs, batch_size=args.batch_size)
     print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {bundle.directory} "
@@ -181,13 +184,34 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
+def _max_bytes(args: argparse.Namespace, s: Settings) -> int:
+    mb = args.max_file_mb if args.max_file_mb is not None else s.max_plan_mb
+    if mb <= 0:
+        raise ValueError("--max-file-mb must be more than 0")
+    return int(mb * 1024 * 1024)
+
+
+def _scan_plans(paths: list[Path]) -> list[Path]:
+    """The plan files under ``paths``; every file left out is printed with its reason."""
+    from ingest.reader import scan
+
+    found = scan(paths)
+    if found.skipped:
+        print(f"skipped {len(found.skipped)} file(s):", file=sys.stderr)
+        for path, reason in found.skipped:
+            print(f"  {path}: {reason}", file=sys.stderr)
+    return found.files
+
+
 def _ingest_incremental(args: argparse.Namespace, s: Settings) -> int:
     """``ingest --incremental`` / ``--remove``: update the index in place with the index's own chunking."""
     from app.runtime import load_encoder
     from index.store import update_from_paths
 
     paths = args.paths or ([] if args.remove else [s.corpus_dir])
-    res = update_from_paths(Path(s.index_dir), paths, args.remove, load_encoder(s), batch_size=args.batch_size)
+    files = _scan_plans(paths) if paths else []
+    res = update_from_paths(Path(s.index_dir), files, args.remove, load_encoder(s), batch_size=args.batch_size,
+                            max_bytes=_max_bytes(args, s))
     print(f"updated {res.bundle.directory}: added {len(res.added)}, changed {len(res.changed)}, removed "
           f"{len(res.removed)}, unchanged {len(res.unchanged)}; embedded {res.embedded} chunk texts, reused "
           f"{res.reused}; now {len(res.bundle.chunks)} chunks in {len(res.bundle.documents)} plans "

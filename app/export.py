@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+from ingest.reader import xml_safe
+
 ASSIGNMENT_COLUMNS = ("doc_number", "doc_type", "issuer", "source_file", "section", "row", "task", "lead",
                       "coordinating", "deadline", "directing", "confidence", "start", "end")
 TARGET_COLUMNS = ("doc_number", "doc_type", "issuer", "source_file", "section", "indicator", "label", "value",
@@ -33,12 +35,24 @@ def target_rows(targets: list, documents: dict) -> list[dict]:
              "end": t.end} for t in targets]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection": what a spreadsheet may evaluate
+
+
+def csv_cell(value: object) -> object:
+    """A text cell a spreadsheet shows as typed: control characters removed, and a leading ``= + - @ tab CR``
+    escaped with an apostrophe (Excel and LibreOffice hide it) so "=HYPERLINK(…)" or "+10" stay text."""
+    if not isinstance(value, str):
+        return value
+    text = xml_safe(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")  # Excel opens UTF-8 Vietnamese correctly with a BOM
     w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 

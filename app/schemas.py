@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_QUESTION_CHARS = 1000
+MAX_RAW_QUESTION_CHARS = 4 * MAX_QUESTION_CHARS  # before NFC: decomposed Vietnamese takes up to 3 code points
 MAX_K = 50
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# whitespace as JSON Schema (ECMA-262 ``\\s``) knows it, so the schema and the server agree on "blank"
+WHITESPACE = " \t\n\r\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+             "\u2028\u2029\u202f\u205f\u3000"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]")
+# what the schema promises and the server checks: something other than whitespace and zero-width characters
+VISIBLE = "[^" + "".join(f"\\u{ord(c):04x}" for c in WHITESPACE + ZERO_WIDTH) + "]"
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=MAX_QUESTION_CHARS)]
+
+def clean_question(value: Any) -> Any:
+    """NFC, zero-width characters removed, surrounding whitespace stripped — then the length is counted, so
+    500 decomposed "ế" are 500 characters.  Non-strings pass through to the type check."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_RAW_QUESTION_CHARS:
+        return value  # refused by max_length below without normalising megabytes
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", value)).strip(WHITESPACE)
+
+
+def json_integer(value: Any) -> Any:
+    """A JSON number for ``k``: true/false and strings are not integers (pydantic's lax mode would take them)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=VISIBLE),
+                     BeforeValidator(clean_question)]
 TopK = Annotated[int, Field(ge=1, le=MAX_K, description=f"số đoạn trích dẫn trả về (1–{MAX_K})")]
+BodyTopK = Annotated[TopK, BeforeValidator(json_integer)]
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", "k": 5}]})
 
-    question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự)")
-    k: TopK = 5
+    question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự, đếm sau chuẩn "
+                                           "hóa NFC và bỏ khoảng trắng đầu/cuối)")
+    k: BodyTopK = 5
 
 
 class SearchParams(BaseModel):

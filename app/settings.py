@@ -25,4 +25,10 @@ class Settings(BaseSettings):
     # serves concurrent questions faster: with a thread per core per request the cores are oversubscribed
     # (docs/BENCHMARKS.md, HTTP table); a single question takes the same time either way.
     torch_threads: int = 1
+    # largest plan file `kehoach ingest` reads (bigger files are refused with a message)
+    max_plan_mb: float = 10.0
+    # server limits: request bodies of /api (bytes), of the UI's own routes, and questions answered at once
+    max_api_body: int = 64 * 1024
+    max_ui_body: int = 2 * 1024 * 1024
+    ask_workers: int = 4
 

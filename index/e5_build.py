@@ -14,7 +14,8 @@ SentenceTransformer folder (float32 safetensors, ``tokenizer.json``, mean poolin
 
 The model is a plain ``BertModel`` (absolute positions counted from 0, 512 of them), exactly what the
 C engine computes; only the tokenizer is XLM-R's. Builds go to a temporary sibling directory that is
-renamed into place, with a marker file written last, so an interrupted build is never reused.
+published with one atomic flip (:mod:`index.atomic`), with a marker file written last, so an interrupted
+build is never reused.
 """
 
 from __future__ import annotations
@@ -22,20 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import struct
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from index import atomic
 
 logger = logging.getLogger("index.e5_build")
 
@@ -467,45 +464,10 @@ def _relax_permissions(root: Path) -> None:
 
 
 def _install(staging: Path, out_dir: Path, replace_complete: bool) -> None:
-    """Rename the finished ``staging`` dir to ``out_dir``, moving any previous content aside first."""
-    old: Path | None = None
-    if out_dir.exists():
-        if is_complete(out_dir) and not replace_complete:  # a concurrent build finished first
-            shutil.rmtree(staging, ignore_errors=True)
-            return
-        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out_dir, old)
-    try:
-        os.replace(staging, out_dir)
-    except OSError:
-        if not is_complete(out_dir):
-            raise
-        shutil.rmtree(staging, ignore_errors=True)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_stale_siblings(out_dir: Path, max_age_s: float = 3600.0) -> None:
-    """Delete temp/old dirs that a killed build left beside ``out_dir`` (older than ``max_age_s``)."""
-    cutoff = time.time() - max_age_s
-    for pattern in (f".{out_dir.name}.tmp-*", f".{out_dir.name}.old-*"):
-        for path in out_dir.parent.glob(pattern):
-            if path.is_dir() and path.stat().st_mtime < cutoff:
-                logger.info("removing stale %s", path)
-                shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
-def _staging_dir(out_dir: Path) -> Iterator[Path]:
-    """A fresh temporary sibling of ``out_dir``; removed again unless it was renamed into place."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_siblings(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        yield staging
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    """Publish the finished ``staging`` version as ``out_dir`` (one atomic flip, :mod:`index.atomic`)."""
+    if is_complete(out_dir) and not replace_complete:  # a concurrent build finished first
+        return  # ``atomic.staging`` deletes the unused version
+    atomic.publish(staging, out_dir)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -527,7 +489,7 @@ def build_e5_small(out_dir: Path, *, source: Path | None = None, force: bool = F
     digest = _verify_source(source)
     logger.info("converting %s -> %s", source, out_dir)
     started = time.perf_counter()
-    with _staging_dir(out_dir) as staging:
+    with atomic.staging(out_dir) as staging:
         _convert(source, staging, progress)
         _write_marker(staging, digest)  # last: only a finished build carries a marker
         _relax_permissions(staging)

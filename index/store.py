@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +25,12 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
+from index import atomic
 from index.dense import DenseIndex, DenseSettings
 from index.embed_cache import CachedEncoder, EmbeddingCache
 from index.encoder import Encoder
 from index.lexical import COUNTS_FILE, K1, B, LexicalCounts, LexicalIndex, build_lexical, update_lexical
+from index.manifest_schema import manifest_problem
 from ingest.chunking import ChunkSettings
 from ingest.records import Chunk, DocMeta, Document, Section, meta_from_json, meta_to_json
 from ingest.textnorm import NORMALISATION_VERSION
@@ -417,17 +418,17 @@ def chunk_settings_of(index_dir: Path) -> ChunkSettings:
 
 
 def update_from_paths(index_dir: Path, paths: list[Path], removed: list[str], encoder: Encoder, *,
-                      cache: EmbeddingCache | None = None, batch_size: int = 32, progress: bool = True
-                      ) -> UpdateResult:
+                      cache: EmbeddingCache | None = None, batch_size: int = 32, progress: bool = True,
+                      max_bytes: int | None = None) -> UpdateResult:
     """Parse the plan files under ``paths`` with the index's chunking and :func:`update_index` with them."""
     from ingest.chunking import chunk_document
     from ingest.pipeline import load_document
-    from ingest.reader import discover
+    from ingest.reader import MAX_PLAN_BYTES, discover
 
     cs = chunk_settings_of(index_dir)
     docs = []
     for f in tqdm(discover(paths) if paths else [], desc="ingest", unit="plan", disable=not progress):
-        doc = load_document(f)
+        doc = load_document(f, max_bytes or MAX_PLAN_BYTES)
         docs.append((doc, chunk_document(doc, cs)))
     return update_index(index_dir, docs, removed, encoder, cache=cache, batch_size=batch_size, progress=progress)
 
@@ -441,22 +442,13 @@ def _laps(t: dict[str, float]) -> dict[str, float]:
 
 # ---- writing and loading --------------------------------------------------------------------------
 def write_index(bundle: IndexBundle, out_dir: Path) -> None:
-    """Write every file into a temp sibling, then swap it in; a crash never leaves a half index."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        _write_files(bundle, tmp)
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """Write every file into a fresh version folder, then flip the directory to it with one rename
+    (:mod:`index.atomic`): a crash at any point leaves the previous index or the new one, never neither."""
+    out_dir = out_dir.parent.resolve() / out_dir.name  # keep ``out_dir`` itself: it holds the pointer
+    with atomic.staging(out_dir) as version:
+        _write_files(bundle, version)
+        atomic.checkpoint("files-written")
+        atomic.publish(version, out_dir)
     bundle.directory = out_dir
     log.info("wrote index", extra={"dir": str(out_dir), "chunks": len(bundle.chunks)})
 
@@ -472,6 +464,7 @@ def _write_files(b: IndexBundle, d: Path) -> None:
         for c in b.chunks:
             f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
     np.save(d / "vectors.npy", b.vectors, allow_pickle=False)
+    atomic.checkpoint("writing")
     if b.facts is not None and set(b.facts) >= set(b.documents):
         _write_facts(b.facts, b.documents, d / FACTS_FILE)
     elif (b.manifest.get("facts") or {}).get("file"):
@@ -499,42 +492,66 @@ def _sha256_file(path: Path) -> str:
 
 
 def load_index(directory: Path, verify_checksums: bool = True) -> IndexBundle:
-    """Load and validate an index directory.  Raises :class:`IndexError_` naming the fix."""
+    """Load and validate an index directory.  Raises :class:`IndexError_` naming the fix for *any* defect:
+    a missing, malformed or mismatched file never escapes as another exception type."""
     directory = Path(directory)
     fix = f"build it with `kehoach ingest --index-dir {directory} corpus/`"
-    if not (directory / "manifest.json").exists():
+    atomic.recover(directory)
+    real = atomic.resolve(directory)  # one version, even if a writer flips the pointer meanwhile
+    if not (real / "manifest.json").exists():
         raise IndexError_(f"no index at {directory} (manifest.json missing); {fix}")
-    missing = [n for n in REQUIRED_FILES if not (directory / n).exists()]
+    missing = [n for n in REQUIRED_FILES if not (real / n).exists()]
     if missing:
         raise IndexError_(f"index at {directory} is incomplete (missing {', '.join(missing)}); {fix}")
+    manifest = _read_manifest(real, directory, fix)
+    _check_manifest(manifest, real, fix, verify_checksums)
     try:
-        manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
-    except json.JSONDecodeError as exc:
+        bundle = _read_bundle(real, directory, manifest)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, OSError) as exc:
+        if isinstance(exc, IndexError_):
+            raise
+        raise IndexError_(f"index at {directory} cannot be read ({type(exc).__name__}: {exc}); {fix}") from exc
+    _check_consistent(bundle, fix)
+    return bundle
+
+
+def _read_manifest(real: Path, directory: Path, fix: str) -> dict:
+    try:
+        manifest = json.loads((real / "manifest.json").read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexError_(f"{directory}/manifest.json is not valid JSON ({exc}); {fix}") from exc
-    _check_manifest(manifest, directory, fix, verify_checksums)
+    problem = manifest_problem(manifest)
+    if problem:
+        raise IndexError_(f"{directory}/manifest.json is malformed ({problem}); {fix}")
+    return manifest
+
+
+def _read_bundle(real: Path, directory: Path, manifest: dict) -> IndexBundle:
     docs = {}
-    with open(directory / "documents.jsonl", encoding="utf-8") as f:
+    with open(real / "documents.jsonl", encoding="utf-8") as f:
         for line in f:
             d = StoredDocument.from_json(json.loads(line))
             docs[d.doc_id] = d
-    with open(directory / "chunks.jsonl", encoding="utf-8") as f:
+    with open(real / "chunks.jsonl", encoding="utf-8") as f:
         chunks = [Chunk.from_json(json.loads(x)) for x in f if x.strip()]
-    vectors = np.load(directory / "vectors.npy", allow_pickle=False)
-    dense = DenseIndex.load(directory / "dense.faiss")
-    lexical = LexicalIndex.load(directory)
-    n = manifest["chunk_count"]
-    counts = {"chunks.jsonl": len(chunks), "vectors.npy": len(vectors), "dense.faiss": dense.ntotal,
-              "lexical.npz": lexical.n_docs}
+    vectors = np.load(real / "vectors.npy", allow_pickle=False)
+    dense = DenseIndex.load(real / "dense.faiss")
+    lexical = LexicalIndex.load(real)
+    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical, None, _load_facts(real, manifest))
+
+
+def _check_consistent(b: IndexBundle, fix: str) -> None:
+    n, directory = b.manifest["chunk_count"], b.directory
+    counts = {"chunks.jsonl": len(b.chunks), "vectors.npy": len(b.vectors), "dense.faiss": b.dense.ntotal,
+              "lexical.npz": b.lexical.n_docs}
     bad = {k: v for k, v in counts.items() if v != n}
     if bad:
         raise IndexError_(f"index at {directory} is inconsistent: manifest says {n} chunks but {bad}; {fix}")
-    if dense.dim != manifest["embedding"]["dim"]:
-        raise IndexError_(f"FAISS dimension {dense.dim} != manifest {manifest['embedding']['dim']}; {fix}")
-    unknown = {c.doc_id for c in chunks} - set(docs)
+    if b.dense.dim != b.manifest["embedding"]["dim"]:
+        raise IndexError_(f"FAISS dimension {b.dense.dim} != manifest {b.manifest['embedding']['dim']}; {fix}")
+    unknown = {c.doc_id for c in b.chunks} - set(b.documents)
     if unknown:
         raise IndexError_(f"chunks refer to unknown documents {sorted(unknown)}; {fix}")
-    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical, None,
-                       _load_facts(directory, manifest))
 
 
 def _check_manifest(m: dict, directory: Path, fix: str, verify_checksums: bool) -> None:

@@ -10,16 +10,16 @@ from tqdm import tqdm
 
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.metadata import extract_metadata
-from ingest.reader import discover, read_document, sha256_text
+from ingest.reader import MAX_PLAN_BYTES, discover, read_document, sha256_text
 from ingest.records import Chunk, Document
 from ingest.sections import build_sections, find_headings
 
 log = logging.getLogger("ingest")
 
 
-def load_document(path: Path) -> Document:
+def load_document(path: Path, max_bytes: int = MAX_PLAN_BYTES) -> Document:
     """Read one plan and parse its metadata and section tree."""
-    got = read_document(path)
+    got = read_document(path, max_bytes)
     text = got.text
     doc_id = path.stem
     sections = tuple(build_sections(doc_id, text, find_headings(text)))
@@ -31,7 +31,8 @@ def load_document(path: Path) -> Document:
 
 
 def ingest_paths(
-    paths: list[Path], settings: ChunkSettings | None = None, progress: bool = True
+    paths: list[Path], settings: ChunkSettings | None = None, progress: bool = True,
+    max_bytes: int = MAX_PLAN_BYTES,
 ) -> tuple[list[Document], list[Chunk]]:
     """Documents and their chunks for every plan file under ``paths``."""
     settings = settings or ChunkSettings()
@@ -39,7 +40,7 @@ def ingest_paths(
     docs: list[Document] = []
     chunks: list[Chunk] = []
     for f in tqdm(files, desc="ingest", unit="plan", disable=not progress):
-        doc = load_document(f)
+        doc = load_document(f, max_bytes)
         doc_chunks = chunk_document(doc, settings)
         log.info("parsed plan", extra={"file": f.name, "number": doc.meta.number, "sections": len(doc.sections),
                                        "chunks": len(doc_chunks), "ocr": doc.meta.ocr})
