@@ -142,12 +142,13 @@ def speed(restorer_factory, plans: list[Path]) -> dict:
     restorer = restorer_factory()
     texts = [unicodedata.normalize("NFC", p.read_text(encoding="utf-8")) for p in plans]
     words = sum(len(ocr_words(t)) for t in texts)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for t in texts:
         restorer.restore(t)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"plans": [p.name for p in plans], "words": words, "seconds": round(elapsed, 2),
-            "syllables_per_s": round(words / elapsed)}
+            "cpu_seconds": round(cpu, 2), "syllables_per_s": round(words / elapsed),
+            "syllables_per_cpu_s": round(words / cpu)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -188,8 +189,9 @@ def _print_text(r: dict) -> None:
     for p in r["passthrough"]:
         print(f"clean pass-through {p['text']}: {p['unchanged_share']:.4f} of {p['syllables']} syllables unchanged")
     sp = r["speed"]
-    print(f"speed: {sp['words']} words of {len(sp['plans'])} OCR plans in {sp['seconds']} s "
-          f"= {sp['syllables_per_s']} syllables/s (cold caches)")
+    print(f"speed: {sp['words']} words of {len(sp['plans'])} OCR plans in {sp['seconds']} s wall "
+          f"({sp['syllables_per_s']} syllables/s), {sp['cpu_seconds']} s CPU "
+          f"({sp['syllables_per_cpu_s']} syllables/CPU-s), cold caches, one thread")
     print(f"model: {json.dumps(r['model'])}")
 
 

@@ -26,11 +26,11 @@ from pathlib import Path
 from ingest.restore_channel import (
     OCR_SYMBOLS,
     OCR_WORD,
-    SHAPE_LETTERS,
     CandidateIndex,
     Channel,
-    base_char,
     load_channel,
+    ocr_skeleton,
+    skeleton,
 )
 from ingest.restore_model import BOS, EOS, NUM, LanguageModel, load_model, looks_garbled
 from ingest.syllables import is_syllable
@@ -45,11 +45,20 @@ LOW_CONFIDENCE = 0.6
 # than a garbled one, and names are the syllables the LM knows least.
 NAME_CONFIDENCE = 0.9
 # Weight of the channel log-probability against the LM's (tuned on the sample's dev half).
-CHANNEL_WEIGHT = 1.0
+CHANNEL_WEIGHT = 1.5
 BEAM = 12
 MAX_CANDIDATES = 12
+# Only the syllables of this many closest letter skeletons get the full channel cost (speed).
+MAX_SKELETONS = 25
 # Blocks with fewer letter tokens than this are judged together with the whole text.
 MIN_BLOCK_TOKENS = 8
+# Printed digit runs up to this length, standing alone, may be misread words ("13" = "là", "16n" = "lớn");
+# kept as numbers unless the LM clearly prefers a word.
+MAX_DIGIT_WORD = 3
+_NUMBER_GLUE = frozenset("/.,%-:()")
+# Extra channel cost of reading a glued one-letter syllable as its own word ("vuy" = "vụ y").
+COST_SPLIT = 2.0
+_GLUED_SYLLABLES = ("y",)
 # Common Vietnamese surnames (general list): a capitalised run they lead is taken as a person's name.
 SURNAMES = frozenset(
     "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh doan trinh truong "
@@ -110,6 +119,10 @@ class Restorer:
         self.channel = channel
         vocab = [w for w in lm.unigrams if is_syllable(w)]
         self.index = CandidateIndex(vocab)
+        self._skeleton_freq: dict[str, int] = {}
+        for w in vocab:
+            sk = skeleton(w)
+            self._skeleton_freq[sk] = self._skeleton_freq.get(sk, 0) + lm.unigrams[w]
         self._cands = lru_cache(maxsize=50000)(self._candidates)
 
     @property
@@ -150,13 +163,31 @@ class Restorer:
 
     def _candidates(self, token: str) -> tuple[tuple[str, float], ...]:
         low = token.lower()
-        sk = ocr_skeleton(low)
-        max_dist = 1 if len(sk) <= 3 else 2
-        scored = {w: self.channel.cost(low, w) for w in self.index.candidates(sk, max_dist)}
+        near: dict[str, int] = {}
+        for i, sk in enumerate(self.channel.skeleton_variants(ocr_skeleton(low))):
+            max_dist = (1 if len(sk) <= 2 else 2) if i == 0 else 1
+            for cand, dist in self.index.skeletons_near(sk, max_dist).items():
+                near[cand] = min(near.get(cand, 9), dist + (i > 0))
+        closest = sorted(near, key=lambda c: (near[c], -self._skeleton_freq.get(c, 0)))[:MAX_SKELETONS]
+        scored = {w: self.channel.cost(low, w) for c in closest for w in self.index.by_skeleton[c]}
         if is_syllable(low) or self.lm.knows(low):
             scored[low] = 0.0
+        if low.isdigit():
+            scored[NUM] = 0.0
+        scored.update(self._split_candidates(low))
         best = sorted(scored.items(), key=lambda kv: kv[1] - 0.3 * self.lm.unigram_logp(kv[0]))
         return tuple(best[:MAX_CANDIDATES])
+
+    def _split_candidates(self, low: str) -> dict[str, float]:
+        """Readings of a token as a word plus a glued one-letter syllable ("biy" → "bị y")."""
+        out: dict[str, float] = {}
+        for tail in _GLUED_SYLLABLES:
+            head = low[:-len(tail)]
+            if len(head) < 2 or not low.endswith(tail) or not self.lm.knows(tail):
+                continue
+            for w in self.index.candidates(ocr_skeleton(head), 1):
+                out[f"{w} {tail}"] = self.channel.cost(head, w) + COST_SPLIT
+        return out
 
     # ---- decoding -------------------------------------------------------------------------------
 
@@ -172,6 +203,14 @@ class Restorer:
                 out[it.start] = (path[i], self._posterior(seq, path, i))
         return out
 
+    def _chain(self, u: str, v: str, tokens: list[str]) -> tuple[float, str, str]:
+        """LM log score of ``tokens`` after context ``u v``, and the new context."""
+        total = 0.0
+        for w in tokens:
+            total += self.lm.logp(u, v, w)
+            u, v = v, w
+        return total, u, v
+
     def _beam(self, seq: list[_Item]) -> list[str]:
         beams: list[tuple[float, str, str, tuple]] = [(0.0, BOS, BOS, ())]
         for it in seq:
@@ -179,60 +218,39 @@ class Restorer:
             grown: dict[tuple[str, str], tuple[float, str, str, tuple]] = {}
             for score, u, v, hist in beams:
                 for w, cost in options:
-                    lmw = _lm_token(w)
-                    s = score - CHANNEL_WEIGHT * cost + self.lm.logp(u, v, lmw)
-                    key = (v, lmw) if lmw != EOS else (BOS, BOS)
-                    if key not in grown or grown[key][0] < s:
-                        nu, nv = key
-                        grown[key] = (s, nu, nv, (hist, w))
+                    lm_score, nu, nv = self._chain(u, v, w.split(" "))
+                    s = score - CHANNEL_WEIGHT * cost + lm_score
+                    if (nu, nv) not in grown or grown[(nu, nv)][0] < s:
+                        grown[(nu, nv)] = (s, nu, nv, (hist, w))
             beams = sorted(grown.values(), key=lambda b: -b[0])[:BEAM]
         return _unroll(beams[0][3])
 
     def _posterior(self, seq: list[_Item], path: list[str], i: int) -> float:
-        ctx = [_lm_token(w) for w in path]
-        left = [BOS, BOS] + ctx[:i]
-        right = ctx[i + 1:i + 3]
+        left = [BOS, BOS] + [t for w in path[:i] for t in w.split(" ")]
+        right = [t for w in path[i + 1:i + 3] for t in w.split(" ")][:2]
         scores = []
         for w, cost in seq[i].cands:
-            s = -CHANNEL_WEIGHT * cost + self.lm.logp(left[-2], left[-1], w)
-            if right:
-                s += self.lm.logp(left[-1], w, right[0])
-            if len(right) > 1:
-                s += self.lm.logp(w, right[0], right[1])
-            scores.append((s, w))
+            lm_score = self._chain(left[-2], left[-1], w.split(" ") + right)[0]
+            scores.append((-CHANNEL_WEIGHT * cost + lm_score, w))
         top = max(s for s, _ in scores)
         z = sum(math.exp(s - top) for s, _ in scores)
         mine = next(s for s, w in scores if w == path[i])
         return math.exp(mine - top) / z
 
 
-def ocr_skeleton(token: str) -> str:
-    """Skeleton of a printed token, reading look-alike symbols and digits as their first letter."""
-    out = []
-    for ch in token:
-        if ch.isalpha() and ch not in OCR_SYMBOLS:
-            out.append(base_char(ch))
-        else:
-            out.append(SHAPE_LETTERS.get(ch, ch)[0])
-    return "".join(out)
-
-
 def _kind(text: str, start: int, end: int, tok: str) -> str:
     if tok.strip() == "" or tok in ".;:!?":
         return "break"
-    if tok.isdigit():
-        return "num"
     before = text[start - 1:start]
     after = text[end:end + 1]
+    if tok.isdigit():
+        standalone = len(tok) <= MAX_DIGIT_WORD and before not in _NUMBER_GLUE and after not in _NUMBER_GLUE
+        return "word" if standalone else "num"
     if before == "/" or after == "/" or (tok.isupper() and before == "-"):
         return "fixed"  # parts of document numbers such as 72-NQ/TW
-    if not any(c.isalpha() for c in tok):
+    if not any(c.isalpha() or c in OCR_SYMBOLS for c in tok):
         return "num"
     return "word"
-
-
-def _lm_token(w: str) -> str:
-    return w
 
 
 def _options(it: _Item) -> list[tuple[str, float]]:
@@ -267,6 +285,8 @@ def _case_like(printed: str, restored: str) -> str:
     letters = [c for c in printed if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
         return restored.upper()
+    if printed[:1] == "I" and restored[:1] == "l":
+        return restored  # capital I printed for a lower-case l ("Iuc" = "lực")
     if printed[:1].isupper() or (printed[:1] in OCR_SYMBOLS + "0123456789" and printed[1:2].isupper()):
         return restored[:1].upper() + restored[1:]
     return restored
@@ -295,6 +315,8 @@ def _assemble(text: str, items: list[_Item], chosen: dict[int, tuple[str, float]
         if it.start not in chosen:
             continue
         syl, conf = chosen[it.start]
+        if syl == NUM:
+            continue
         new = _case_like(it.text, syl)
         if new == it.text:
             continue

@@ -28,16 +28,19 @@ SHAPE_LETTERS: dict[str, str] = {
     "€": "e", "¢": "ceo", "&": "e", "§": "o", "$": "so", "©": "co", "®": "r", "¥": "y", "ø": "o",
     "ß": "b", "0": "o", "6": "o", "8": "o", "9": "g", "1": "li", "l": "i", "i": "l", "3": "a", "4": "a",
     "5": "s", "2": "a", "|": "il", "!": "i", "w": "u", "y": "u", "u": "y", "d": "a", "a": "d", "p": "d",
+    "v": "y", "@": "ad",
 }
-OCR_SYMBOLS = "€¢&§$©®¥ø|"
+OCR_SYMBOLS = "€¢&§$©®¥ø|@"
 # A printed word: letters and digits, possibly with look-alike symbols inside ("v€", "B§", "$6").
-OCR_WORD = rf"[^\W_]+(?:[{re.escape(OCR_SYMBOLS)}][^\W_]*)*|[{re.escape(OCR_SYMBOLS)}][^\W_]+"
+_LONE_SYMBOLS = OCR_SYMBOLS.replace("|", "")  # a lone "|" is a table rule, not a letter
+OCR_WORD = rf"[^\W_]+(?:[{re.escape(OCR_SYMBOLS)}][^\W_]*)*|[{re.escape(_LONE_SYMBOLS)}][^\W_]*"
 _WORD_RE = re.compile(OCR_WORD)
 
 
 def ocr_words(text: str) -> list[str]:
-    """Printed words of ``text`` that contain a letter or look-alike symbol (numbers left out)."""
-    return [w for w in _WORD_RE.findall(text) if not w.isdigit()]
+    """Printed words of ``text``: tokens with a letter or look-alike symbol, and digit runs of <= 3
+    (OCR prints "13" for "là"); longer numbers are left out."""
+    return [w for w in _WORD_RE.findall(text) if not w.isdigit() or len(w) <= 3]
 
 
 # Rule costs (negative natural-log probabilities) used where the fitted table has no evidence.
@@ -86,8 +89,11 @@ def rule_cost(o: str, t: str) -> float:
 class Channel:
     """Edit costs from the general rules, refined by fitted (true → printed) counts."""
 
-    def __init__(self, counts: dict[str, dict[str, int]] | None = None) -> None:
+    def __init__(self, counts: dict[str, dict[str, int]] | None = None,
+                 rewrites: dict[str, dict[str, int]] | None = None) -> None:
         self.counts = {t: dict(row) for t, row in (counts or {}).items()}
+        # printed skeleton substring -> {true skeleton substring: count}, e.g. "ii" -> {"u": 12}
+        self.rewrites = {p: dict(row) for p, row in (rewrites or {}).items()}
         self._totals = {t: sum(row.values()) for t, row in self.counts.items()}
         self._cache: dict[tuple[str, str], float] = {}
 
@@ -109,10 +115,35 @@ class Channel:
 
     def cost(self, printed: str, true: str) -> float:
         """Weighted edit distance from lower-case ``true`` syllable to lower-case ``printed`` token."""
-        return _edit(printed, true, self.sub_cost)[0]
+        return _distance(printed, true, self.sub_cost)
 
     def to_json(self) -> dict:
-        return {"format": CONFUSION_FORMAT, "counts": self.counts}
+        return {"format": CONFUSION_FORMAT, "counts": self.counts, "rewrites": self.rewrites}
+
+    def skeleton_variants(self, sk: str, limit: int = 8) -> list[str]:
+        """``sk`` and the skeletons one fitted multi-letter rewrite away ("ciia" → "cua")."""
+        out = [sk]
+        for printed, row in self.rewrites.items():
+            start = sk.find(printed)
+            while start >= 0 and len(out) < limit:
+                for true in row:
+                    out.append(sk[:start] + true + sk[start + len(printed):])
+                start = sk.find(printed, start + 1)
+        return list(dict.fromkeys(out))[:limit]
+
+
+def _distance(printed: str, true: str, cost) -> float:
+    """Weighted Levenshtein distance, two rows at a time (no alignment)."""
+    prev = [0.0]
+    for t in true:
+        prev.append(prev[-1] + cost(EPS, t))
+    for o in printed:
+        ins = cost(o, EPS)
+        cur = [prev[0] + ins]
+        for j, t in enumerate(true):
+            cur.append(min(prev[j] + cost(o, t), prev[j + 1] + ins, cur[j] + cost(EPS, t)))
+        prev = cur
+    return prev[-1]
 
 
 def _edit(printed: str, true: str, cost) -> tuple[float, list[tuple[str, str]]]:
@@ -161,7 +192,41 @@ def fit_confusion(pairs: Iterable[tuple[str, str]], rounds: int = 2) -> Channel:
             for o, t in align(printed, true, channel):
                 counts[t][o] += 1
         channel = Channel({t: dict(row) for t, row in counts.items()})
+    channel.rewrites = _fit_rewrites(pairs, channel)
     return channel
+
+
+# A multi-letter rewrite is kept when seen this often in the fitting pairs.
+MIN_REWRITE_COUNT = 2
+
+
+def _fit_rewrites(pairs: list[tuple[str, str]], channel: Channel) -> dict[str, dict[str, int]]:
+    """Runs of non-identical aligned letters (printed skeleton → true skeleton) longer than one letter."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for printed, true in pairs:
+        run_p, run_t = [], []
+        for o, t in align(printed, true, channel) + [("#", "#")]:
+            if base_char(o) == base_char(t) and o != EPS:
+                p_sk, t_sk = ocr_skeleton("".join(run_p)), skeleton("".join(run_t))
+                if max(len(run_p), len(run_t)) > 1 and run_p and p_sk != t_sk:
+                    counts[p_sk][t_sk] += 1
+                run_p, run_t = [], []
+            else:
+                run_p.append(o)
+                run_t.append(t)
+    return {p: {t: c for t, c in row.items() if c >= MIN_REWRITE_COUNT}
+            for p, row in sorted(counts.items()) if any(c >= MIN_REWRITE_COUNT for c in row.values())}
+
+
+def ocr_skeleton(token: str) -> str:
+    """Skeleton of a printed token, reading look-alike symbols and digits as their first letter."""
+    out = []
+    for ch in token:
+        if ch.isalpha() and ch not in OCR_SYMBOLS:
+            out.append(base_char(ch))
+        else:
+            out.append(SHAPE_LETTERS.get(ch, ch)[0])
+    return "".join(out)
 
 
 def load_channel(path: Path | str = DEFAULT_CONFUSION_PATH) -> Channel:
@@ -172,7 +237,7 @@ def load_channel(path: Path | str = DEFAULT_CONFUSION_PATH) -> Channel:
     doc = json.loads(path.read_text(encoding="utf-8"))
     if doc.get("format") != CONFUSION_FORMAT:
         raise ValueError(f"{path} is not a {CONFUSION_FORMAT} file")
-    return Channel(doc["counts"])
+    return Channel(doc["counts"], doc.get("rewrites"))
 
 
 class CandidateIndex:
@@ -187,13 +252,14 @@ class CandidateIndex:
             for variant in _deletions(sk, 2):
                 self._deletes[variant].add(sk)
 
-    def skeletons_near(self, sk: str, max_dist: int) -> set[str]:
-        found: set[str] = set()
+    def skeletons_near(self, sk: str, max_dist: int) -> dict[str, int]:
+        """Known skeletons within ``max_dist`` edits of ``sk``, with their distance."""
+        found: dict[str, int] = {}
         for variant in _deletions(sk, max_dist):
             for cand in self._deletes.get(variant, ()):
-                if cand not in found and _levenshtein(sk, cand) <= max_dist:
-                    found.add(cand)
-        return found
+                if cand not in found:
+                    found[cand] = _levenshtein(sk, cand)
+        return {c: d for c, d in found.items() if d <= max_dist}
 
     def candidates(self, sk: str, max_dist: int) -> list[str]:
         return [w for s in self.skeletons_near(sk, max_dist) for w in self.by_skeleton[s]]
@@ -208,6 +274,7 @@ def _deletions(word: str, depth: int) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=262144)
 def _levenshtein(a: str, b: str) -> int:
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):

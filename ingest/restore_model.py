@@ -302,7 +302,7 @@ def read_sample(path: Path | str, split: str | None = None) -> list[dict]:
     return rows
 
 
-def token_pairs(rows: Iterable[dict], channel: Channel | None = None, max_cost: float = 2.0) -> list[tuple[str, str]]:
+def token_pairs(rows: Iterable[dict], channel: Channel | None = None, max_cost: float = 5.0) -> list[tuple[str, str]]:
     """(printed, corrected) lower-case word pairs aligned line by line; implausible pairs dropped."""
     channel = channel or Channel()
     out = []
