@@ -10,7 +10,8 @@ CandidateIndex` (skeleton within a small edit distance), each scored by the OCR 
 (:mod:`ingest.restore_model`) picks the sequence.  A token's confidence is the posterior of the
 chosen syllable against its alternatives with the chosen neighbours fixed.  Blocks that already read
 as clean Vietnamese (:func:`~ingest.restore_model.looks_garbled` is false) pass through unchanged.
-Person names (a capitalised run led by a common surname) are only restored when confident.
+Person names (a capitalised run of 3–4 words led by a common surname) are restored only when every
+syllable is confident (:data:`NAME_CONFIDENCE`); otherwise the whole name is kept as printed.
 """
 
 from __future__ import annotations
@@ -292,24 +293,38 @@ def _case_like(printed: str, restored: str) -> str:
     return restored
 
 
-def _name_positions(items: list[_Item]) -> set[int]:
-    """Start offsets of tokens in a capitalised run of 3–4 words led by a common surname."""
-    out: set[int] = set()
+def _name_runs(text: str, items: list[_Item]) -> list[list[_Item]]:
+    """Runs of 3–4 capitalised words separated by spaces only and led by a common surname."""
     words = [it for it in items if it.kind == "word"]
-    i = 0
+    runs, i = [], 0
     while i < len(words):
-        j = i
-        while j < len(words) and words[j].text[:1].isupper() and not words[j].text.isupper():
-            j += 1
+        j = i + 1
+        if _title_case(words[i].text):
+            while j < len(words) and _title_case(words[j].text) and text[words[j - 1].end:words[j].start] == " ":
+                j += 1
         run = words[i:j]
         if 3 <= len(run) <= 4 and ocr_skeleton(run[0].text.lower()) in SURNAMES:
-            out.update(it.start for it in run)
-        i = max(j, i + 1)
-    return out
+            runs.append(run)
+        i = j
+    return runs
+
+
+def _title_case(tok: str) -> bool:
+    return tok[:1].isupper() and not tok.isupper()
+
+
+def _kept_names(text: str, items: list[_Item], chosen: dict[int, tuple[str, float]]) -> set[int]:
+    """Starts of name tokens to keep as printed: the whole name unless every syllable is confident."""
+    kept: set[int] = set()
+    for run in _name_runs(text, items):
+        confs = [chosen[it.start][1] for it in run if it.start in chosen]
+        if confs and min(confs) < NAME_CONFIDENCE:
+            kept.update(it.start for it in run)
+    return kept
 
 
 def _assemble(text: str, items: list[_Item], chosen: dict[int, tuple[str, float]], garbled: bool) -> Restored:
-    names = _name_positions(items)
+    names = _kept_names(text, items, chosen)
     spans, kept, parts, last = [], [], [], 0
     for it in items:
         if it.start not in chosen:
@@ -321,7 +336,7 @@ def _assemble(text: str, items: list[_Item], chosen: dict[int, tuple[str, float]
         if new == it.text:
             continue
         span = Span(it.start, it.end, it.text, new, round(conf, 4), conf < LOW_CONFIDENCE)
-        if it.start in names and conf < NAME_CONFIDENCE:
+        if it.start in names:
             kept.append(span)
             continue
         spans.append(span)
