@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from ingest import restore_model
-from ingest.restore import NAME_CONFIDENCE, Restorer, get_restorer, restore
+from ingest.restore import LOW_CONFIDENCE, NAME_CONFIDENCE, Restorer, get_restorer, restore
 from ingest.restore_channel import Channel, align, fit_confusion, ocr_skeleton
 from ingest.restore_model import DEFAULT_MODEL_PATH, MODEL_VERSION, ModelError, load_model, looks_garbled
 from ingest.syllables import inventory, is_syllable
@@ -48,7 +48,7 @@ def test_spans_point_into_the_original_text() -> None:
     for span in result.spans:
         assert original[span.start:span.end] == span.original
         assert 0.0 <= span.confidence <= 1.0
-        assert span.low_confidence == (span.confidence < 0.6)
+        assert span.low_confidence == (span.confidence < LOW_CONFIDENCE)
     rebuilt, last = [], 0
     for span in result.spans:
         rebuilt += [original[last:span.start], span.restored]
