@@ -35,7 +35,7 @@ SUBTITLE = ("Trả lời dựa trên các kế hoạch, chương trình hành đ
             "mỗi câu trả lời đều kèm đoạn văn bản gốc được trích dẫn.")
 EXAMPLES = (
     "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân ở Điện Biên?",
-    "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong",
+    "ai chu tri day manh cai cach tai chinh y te va bao hiem y te o xa Ha Dong",
     "Tuổi thọ trung bình đến năm 2030 của xã Mường La là bao nhiêu?",
     "Kế hoạch 07-KH/TU do ai ký?",
 )
