@@ -43,7 +43,8 @@ NOTE_STEMS = frozenset({"README", "SOURCES"})  # notes about a plans folder, not
 CODE_DIRS = ("ingest", "index")  # code whose change makes a cached index stale
 SUITES = ("bundled-dev", "bundled-test", "unseen")
 FORMS = ("as_written", "accent_free")
-TABLE_METRICS = ("n", "answer_accuracy", "doc_hit@5", "number_cited", "answerable_refused", "hit@5")
+TABLE_METRICS = ("n", "answer_accuracy", "doc_hit@5", "number_cited", "answerable_refused", "hit@5",
+                 "abstention_recall")
 
 
 # ---- paths --------------------------------------------------------------------------------------------------------
