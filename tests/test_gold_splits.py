@@ -233,3 +233,49 @@ def test_reuse_check_catches_copies(tmp_path: Path) -> None:
                                         'R = ("Cơ quan nào chủ trì tuyên truyền "\n     "Nghị quyết ở xã Hà Tây")\n'
                                         'S = "Cơ quan nào chủ trì?"\n', encoding="utf-8")
     assert len(reused_gold_questions(tmp_path, questions)) == 2
+
+
+# ---- the unseen suite end to end, on two tiny plans ---------------------------------------------------------------
+BUNDLED_PLAN = """ỦY BAN NHÂN DÂN XÃ AN BÌNH
+Số: 12/KH-UBND
+KẾ HOẠCH
+Chăm sóc sức khỏe Nhân dân trên địa bàn xã An Bình
+I. NHIỆM VỤ
+1. Trạm Y tế xã chủ trì tổ chức khám sức khỏe định kỳ cho người cao tuổi, thời hạn hoàn thành năm 2027.
+"""
+UNSEEN_PLAN = """ỦY BAN NHÂN DÂN TỈNH BÌNH SƠN
+Số: 345/KH-UBND
+KẾ HOẠCH
+Phát triển du lịch cộng đồng tỉnh Bình Sơn
+I. TỔ CHỨC THỰC HIỆN
+1. Sở Văn hóa, Thể thao và Du lịch chủ trì xây dựng bản đồ số các điểm du lịch cộng đồng
+trên địa bàn tỉnh, hoàn thành trong quý II năm 2026.
+"""
+
+
+def test_run_unseen_on_tiny_plans(tmp_path: Path, retriever) -> None:
+    from evals.suites import run_unseen
+
+    corpus, plans = tmp_path / "corpus", tmp_path / "plans"
+    corpus.mkdir()
+    plans.mkdir()
+    (corpus / "a_anbinh.txt").write_text(BUNDLED_PLAN, encoding="utf-8")
+    (plans / "d9_binhson.txt").write_text(UNSEEN_PLAN, encoding="utf-8")
+    (plans / "SOURCES.md").write_text("# notes about the folder, not a plan", encoding="utf-8")
+    rows = [GoldItem("t1", "Cơ quan nào chủ trì xây dựng bản đồ số các điểm du lịch cộng đồng tỉnh Bình Sơn?",
+                     "lead_agency", ("d9_binhson.txt",), ("345/KH-UBND",), "Sở Văn hóa, Thể thao và Du lịch.",
+                     ("Sở Văn hóa, Thể thao và Du lịch",),
+                     ("Sở Văn hóa, Thể thao và Du lịch chủ trì xây dựng bản đồ số",), True),
+            GoldItem("t2", "Kế hoạch 999/KH-UBND của tỉnh Bình Sơn do ai ký?", "unanswerable", (), (), "Không có.",
+                     (), (), True)]
+    gold = tmp_path / "unseen.jsonl"
+    gold.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    cache = tmp_path / "unseen-index"
+    first = run_unseen(retriever, corpus, plans, cache, gold, progress=False)
+    assert (first["n"], first["plans"], first["index_reused"]) == (2, 2, False)  # SOURCES.md is not a plan
+    assert set(first["as_written"]["by_category"]) == {"lead_agency", "unanswerable"}
+    free = {r["id"]: r["question"] for r in first["accent_free"]["records"]}
+    assert free["t1"].startswith("Co quan nao chu tri xay dung ban do so")
+    assert first["as_written"]["overall"]["doc_hit@5"] == 1.0
+    again = run_unseen(retriever, corpus, plans, cache, gold, progress=False)
+    assert again["index_reused"] and again["as_written"]["overall"] == first["as_written"]["overall"]
