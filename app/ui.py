@@ -35,7 +35,7 @@ SUBTITLE = ("Trả lời dựa trên các kế hoạch, chương trình hành đ
             "mỗi câu trả lời đều kèm đoạn văn bản gốc được trích dẫn.")
 EXAMPLES = (
     "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân ở Điện Biên?",
-    "ai chu tri day manh cai cach tai chinh y te va bao hiem y te o xa Ha Dong",
+    "o xa Ha Dong ai quan triet, tuyen truyen chuong trinh hanh dong cua ban thuong vu dang uy",
     "Tuổi thọ trung bình đến năm 2030 của xã Mường La là bao nhiêu?",
     "Kế hoạch 07-KH/TU do ai ký?",
 )
