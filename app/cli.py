@@ -110,8 +110,13 @@ def _add_serve(sub: Any) -> None:
 def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default: evals/gold/gold.jsonl)")
-    p.add_argument("--suite", choices=["gold", "xquad", "all"], default="gold",
-                   help="gold: plans' gold set with baselines; xquad: XQuAD-vi; all: both (default gold)")
+    p.add_argument("--suite", choices=["gold", "unseen", "xquad", "all"], default="gold",
+                   help="gold: bundled gold set with baselines and its dev/test halves; unseen: questions about "
+                        "plans-dev plans the project was not built on; xquad: XQuAD-vi; all: every one (default gold)")
+    p.add_argument("--plans-dev", type=Path, default=None,
+                   help="folder of the unseen plans (default: ../shared/external/plans-dev from the repo root)")
+    p.add_argument("--unseen-index", type=Path, default=Path("var/eval/unseen-index"),
+                   help="where the index of corpus/ + plans-dev is cached (default var/eval/unseen-index)")
     p.add_argument("--predictions", type=Path, default=None,
                    help="write per-question predictions (JSONL; default with --report: predictions.jsonl beside it)")
     p.add_argument("--report", type=Path, default=None, help="write a readable report: out.md or out.html")
@@ -120,6 +125,8 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--tolerance", type=float, default=None,
                    help="absolute drop allowed before a metric counts as regressed (default: the baseline's, 0.02)")
     p.add_argument("--write-baseline", type=Path, default=None, help="store this run as the new baseline")
+    p.add_argument("--update-baseline", type=Path, default=None,
+                   help="add this run's metrics and questions that the baseline lacks (existing rows are kept)")
     p.add_argument("--xquad", type=Path, default=None,
                    help="XQuAD-vi JSON (default: ../shared/external/xquad-vi/xquad.vi.json from the repo root)")
     p.add_argument("--xquad-index", type=Path, default=Path("var/eval/xquad-index"),
@@ -317,7 +324,14 @@ def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
     """Run the suites, write predictions/report/baseline, and exit 1 when --baseline finds a regression."""
     from app.runtime import load_encoder, load_retriever
-    from evals.gate import DEFAULT_TOLERANCE, compare, format_gate, load_baseline, write_baseline
+    from evals.gate import (
+        DEFAULT_TOLERANCE,
+        compare,
+        format_gate,
+        load_baseline,
+        update_baseline,
+        write_baseline,
+    )
     from evals.report import write_report
     from evals.runner import prediction_rows, print_run, run_suites, write_predictions
 
@@ -328,14 +342,19 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
         from evals.xquad import check_xquad_path
 
         check_xquad_path(args.xquad)
+    if args.suite in ("unseen", "all"):
+        from evals.suites import check_plans_dev
+
+        check_plans_dev(args.plans_dev)
     tolerance = args.tolerance if args.tolerance is not None else (baseline or {}).get("tolerance", DEFAULT_TOLERANCE)
     _set_torch_threads(args.threads)
     encoder = load_encoder(s)
-    retriever = load_retriever(s, encoder=encoder) if args.suite in ("gold", "all") else None
+    retriever = load_retriever(s, encoder=encoder) if args.suite in ("gold", "unseen", "all") else None
     run = run_suites(args.suite, encoder, retriever, gold_path=args.gold, corpus_dir=Path(s.corpus_dir),
                      xquad_path=args.xquad, xquad_index=args.xquad_index, baselines=not args.no_baselines,
                      compare_fusion=args.compare_fusion, xquad_limit=args.xquad_limit,
-                     progress=not args.no_progress, command="kehoach " + " ".join(sys.argv[1:]))
+                     progress=not args.no_progress, command="kehoach " + " ".join(sys.argv[1:]),
+                     plans_dev=args.plans_dev, unseen_index=args.unseen_index)
     predictions = args.predictions or (args.report.parent / "predictions.jsonl" if args.report else None)
     if predictions:
         write_predictions(predictions, prediction_rows(run))
@@ -346,6 +365,9 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
     if args.write_baseline:
         write_baseline(run, args.write_baseline, tolerance)
         print(f"wrote baseline {args.write_baseline}", file=sys.stderr)
+    if args.update_baseline:
+        added = update_baseline(run, args.update_baseline)
+        print(f"added {added} metrics to baseline {args.update_baseline}", file=sys.stderr)
     print_run(run)
     if result is not None:
         print(format_gate(result))

@@ -54,7 +54,7 @@ log = logging.getLogger("app.ui")
 
 EXAMPLES = (
     "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân ở Điện Biên?",
-    "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong",
+    "o xa Ha Dong ai quan triet, tuyen truyen chuong trinh hanh dong cua ban thuong vu dang uy",
     "Tuổi thọ trung bình đến năm 2030 của xã Mường La là bao nhiêu?",
     "Kế hoạch 07-KH/TU do ai ký?",
 )

@@ -22,6 +22,10 @@ GOLD_METRICS = ("hit@1", "hit@5", "mrr@10", "answer_accuracy", "citation@1", "ci
                 "grounded_sentences", "evidence_cited", "abstention_precision", "abstention_recall")
 XQUAD_SEARCH_METRICS = ("recall@1", "recall@5", "mrr@10")
 XQUAD_ASK_METRICS = ("answer_contains", "top_passage_contains", "answer_or_top_contains")
+SPLIT_SUITES = ("bundled-dev", "bundled-test", "unseen")  # run["suites"], each as_written and accent_free
+SPLIT_METRICS = ("hit@5", "doc_hit@5", "answer_accuracy", "number_cited", "answerable_answered", "citation@1",
+                 "evidence_cited", "abstention_precision", "abstention_recall")
+SPLIT_CATEGORY_METRICS = ("hit@5", "answer_accuracy")
 GOLD_OUTCOMES = {"hit@1": "hit1", "hit@5": "hit5", "answer": "answer_ok", "citation@1": "citation@1",
                  "evidence": "evidence_cited", "abstain": "abstain_ok"}
 
@@ -51,13 +55,14 @@ class GateResult:
     tolerance: float
     compared: int = 0
     regressions: list[Regression] = field(default_factory=list)
+    frozen_changed: list[str] = field(default_factory=list)  # frozen gold files whose checksum differs
     flips: list[Flip] = field(default_factory=list)
     fixed: list[Flip] = field(default_factory=list)  # wrong in the baseline, right now
     skipped: list[str] = field(default_factory=list)  # suites in the baseline that this run did not run
 
     @property
     def ok(self) -> bool:
-        return not self.regressions
+        return not self.regressions and not self.frozen_changed
 
 
 # ---- what a run exposes -------------------------------------------------------------------------------------------
@@ -70,6 +75,19 @@ def _gold_metrics(gold: dict) -> Iterator[tuple[str, float | None]]:
         for name in GOLD_METRICS:
             if name in m and (m[name] is not None or name.startswith("abstention")):
                 yield f"{prefix}/{name}", m[name]
+
+
+def _split_metrics(name: str, suite: dict) -> Iterator[tuple[str, float | None]]:
+    for form in ("as_written", "accent_free"):
+        res = suite[form]
+        for metric in SPLIT_METRICS:
+            value = res["overall"].get(metric)
+            if value is not None or metric.startswith("abstention"):
+                yield f"{name}/{form}/overall/{metric}", value
+        for cat, m in res["by_category"].items() if form == "as_written" else ():
+            for metric in SPLIT_CATEGORY_METRICS:
+                if m.get(metric) is not None:
+                    yield f"{name}/{form}/category/{cat}/{metric}", m[metric]
 
 
 def _xquad_metrics(xq: dict) -> Iterator[tuple[str, float | None]]:
@@ -86,6 +104,8 @@ def flat_metrics(run: dict) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     if run.get("gold"):
         out.update(_gold_metrics(run["gold"]))
+    for name, suite in (run.get("suites") or {}).items():
+        out.update(_split_metrics(name, suite))
     if run.get("xquad"):
         out.update(_xquad_metrics(run["xquad"]))
     return out
@@ -106,25 +126,61 @@ def question_outcomes(run: dict) -> dict[str, dict[str, dict[str, int]]]:
             if "answer_or_top_contains" in r:
                 o["answer_or_top"] = int(r["answer_or_top_contains"])
             out["xquad"][r["id"]] = o
+    unseen = (run.get("suites") or {}).get("unseen")
+    if unseen:
+        free = {r["id"]: r for r in unseen["accent_free"]["records"]}
+        out["unseen"] = {r["id"]: {**{k: int(bool(r[f])) for k, f in GOLD_OUTCOMES.items() if f in r},
+                                   "accent_free_answer": int(bool(free[r["id"]].get("answer_ok",
+                                                                                    free[r["id"]]["abstain_ok"])))}
+                         for r in unseen["as_written"]["records"]}
     return out
 
 
 def suites_of(run: dict) -> list[str]:
-    return [s for s in ("gold", "xquad") if run.get(s)]
+    split = run.get("suites") or {}
+    return [s for s in ("gold", "xquad") if run.get(s)] + [s for s in SPLIT_SUITES if s in split]
+
+
+def frozen_checksums(run: dict) -> dict[str, str]:
+    """SHA-256 of each frozen gold file the run used (the bundled-test half)."""
+    test = (run.get("suites") or {}).get("bundled-test")
+    return {"bundled-test": test["sha256"]} if test and test.get("sha256") else {}
 
 
 # ---- baseline file ------------------------------------------------------------------------------------------------
 def baseline_from_run(run: dict, tolerance: float = DEFAULT_TOLERANCE) -> dict:
     return {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "tolerance": tolerance, "suites": suites_of(run), "machine": run.get("meta", {}).get("machine"),
-            "metrics": flat_metrics(run), "questions": question_outcomes(run)}
+            "frozen": frozen_checksums(run), "metrics": flat_metrics(run), "questions": question_outcomes(run)}
 
 
 def write_baseline(run: dict, path: Path, tolerance: float = DEFAULT_TOLERANCE) -> None:
+    """Store ``run`` as the baseline at ``path``."""
+    dump_baseline(baseline_from_run(run, tolerance), path)
+
+
+def update_baseline(run: dict, path: Path) -> int:
+    """Add to the baseline at ``path`` the metrics, questions, suites and frozen checksums of ``run`` that it lacks;
+    rows it already has are kept as they are (never loosened).  Returns the number of metrics added."""
+    b = load_baseline(path)
+    new = baseline_from_run(run, b.get("tolerance", DEFAULT_TOLERANCE))
+    added = {k: v for k, v in new["metrics"].items() if k not in b["metrics"]}
+    b["metrics"].update(added)
+    for suite, qs in new["questions"].items():
+        old = b.setdefault("questions", {}).setdefault(suite, {})
+        old.update({q: o for q, o in qs.items() if q not in old})
+    b["suites"] = list(dict.fromkeys([*b.get("suites", []), *new["suites"]]))
+    b["frozen"] = {**new["frozen"], **b.get("frozen", {})}
+    b["created"] = new["created"]
+    dump_baseline(b, path)
+    return len(added)
+
+
+def dump_baseline(b: dict, path: Path) -> None:
     """Pretty JSON, one question per line (small, reviewable diffs)."""
-    b = baseline_from_run(run, tolerance)
+    b = {"frozen": {}, **b}
     lines = ["{"]
-    for key in ("format", "created", "tolerance", "suites", "machine"):
+    for key in ("format", "created", "tolerance", "suites", "machine", "frozen"):
         lines.append(f"  {json.dumps(key)}: {json.dumps(b[key], ensure_ascii=False)},")
     lines.append('  "metrics": {')
     items = list(b["metrics"].items())
@@ -166,6 +222,8 @@ def compare(run: dict, baseline: dict, tolerance: float = DEFAULT_TOLERANCE) -> 
     res = GateResult(tolerance=tolerance)
     ran = set(suites_of(run))
     res.skipped = sorted({_suite(k) for k in baseline["metrics"]} - ran)
+    now = frozen_checksums(run)
+    res.frozen_changed = sorted(k for k, v in baseline.get("frozen", {}).items() if k in now and now[k] != v)
     current = flat_metrics(run)
     for key, base in baseline["metrics"].items():
         if _suite(key) not in ran or base is None:
@@ -198,6 +256,9 @@ def format_gate(res: GateResult, limit: int = 60) -> str:
     lines = [head]
     if res.skipped:
         lines.append(f"  not run here (not compared): {', '.join(res.skipped)}")
+    if res.frozen_changed:
+        lines.append(f"  FROZEN gold file changed (checksum differs from the baseline's): "
+                     f"{', '.join(res.frozen_changed)} — the test half is not to be edited; see evals/gold/README.md")
     if res.regressions:
         lines.append("  regressed metrics (baseline -> now):")
         lines += [f"    {r}" for r in res.regressions]

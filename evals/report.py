@@ -30,6 +30,9 @@ METRIC_DOCS: dict[str, str] = {
                           "over answered questions",
     "fully_grounded": "share of answers whose every sentence/quoted span is supported",
     "evidence_cited": "a gold evidence span of each gold file lies wholly inside the cited passages (their union)",
+    "number_cited": "the plan's number (every gold document number) appears, after folding, in the answer or in the "
+                    "document number of one of its first five citations (questions that name a plan only)",
+    "answerable_refused": "share of answerable questions the system abstained on",
     "abstention_precision": "of the questions the system abstained on, the share that are unanswerable",
     "abstention_recall": "of the unanswerable questions, the share the system abstained on",
     "abstention_accuracy": "abstained on unanswerable questions and answered answerable ones",
@@ -215,12 +218,44 @@ def xquad_blocks(xq: dict) -> list[Block]:
     return blocks
 
 
+def split_blocks(suites: dict) -> list[Block]:
+    """bundled-dev, bundled-test and unseen side by side, as written and accent-free; unseen per category."""
+    from evals.suites import TABLE_METRICS, side_by_side
+
+    rows = [[label] + [fmt(m.get(k)) for k in TABLE_METRICS] for label, m in side_by_side(suites)]
+    blocks: list[Block] = [
+        ("h", 2, "Held-out and unseen plans: bundled-dev, bundled-test, unseen"),
+        ("p", "Project only. bundled-dev and bundled-test are the two halves of the bundled gold set (tuning on dev "
+              "only; test is frozen). unseen asks questions about plans the project was not built on, over an index "
+              "of the bundled plans plus those plans. Accent-free: every question asked again with its diacritics "
+              "stripped."),
+        ("table", ["suite · form", *TABLE_METRICS], rows)]
+    unseen = suites.get("unseen")
+    if unseen:
+        cats = unseen["as_written"]["by_category"]
+        metrics = ("answer_accuracy", "doc_hit@5", "number_cited", "answerable_refused", "hit@5")
+        blocks += [("h", 3, "Unseen plans per category (as written)"),
+                   ("table", ["category", "n", *metrics],
+                    [[c, fmt(m["n"])] + [fmt(m.get(k)) for k in metrics] for c, m in cats.items()]),
+                   ("h", 3, "Unseen plans per plan (as written)"),
+                   ("table", ["plan", "n", *metrics],
+                    [[d, fmt(m["n"])] + [fmt(m.get(k)) for k in metrics]
+                     for d, m in unseen["as_written"]["by_document"].items()]),
+                   ("p", f"{unseen['n']} questions, {unseen['plans']} plans indexed from {unseen['plans_dir']} and the "
+                         f"bundled corpus (index {'reused' if unseen['index_reused'] else 'built'}: "
+                         f"{unseen['seconds']['index']} s; asking {unseen['seconds']['ask']} s).")]
+    return blocks
+
+
 def gate_blocks(res: GateResult, baseline_path: str) -> list[Block]:
     blocks: list[Block] = [("h", 2, "Regression gate"),
                            ("p", f"Against {baseline_path} at tolerance {res.tolerance} (absolute): "
                                  f"{'PASS' if res.ok else 'FAIL'}; {res.compared} metrics compared, "
                                  f"{len(res.regressions)} regressed, {len(res.flips)} questions right→wrong, "
                                  f"{len(res.fixed)} wrong→right.")]
+    if res.frozen_changed:
+        blocks.append(("p", f"FROZEN gold file changed: {', '.join(res.frozen_changed)} (checksum differs from the "
+                            f"baseline's)."))
     if res.regressions:
         blocks.append(("table", ["metric", "baseline", "now"],
                        [[r.metric, fmt(r.baseline), fmt(r.current)] for r in res.regressions]))
@@ -246,6 +281,8 @@ def build_blocks(run: dict, gate: GateResult | None = None, baseline_path: str =
     blocks: list[Block] = [("h", 1, "kehoach-qa evaluation report"), *meta_blocks(run.get("meta", {}))]
     if gate is not None:
         blocks += gate_blocks(gate, baseline_path)
+    if run.get("suites"):
+        blocks += split_blocks(run["suites"])
     if run.get("gold"):
         blocks += gold_blocks(run["gold"])
     if run.get("xquad"):

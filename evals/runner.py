@@ -20,7 +20,9 @@ from evals.gold import GoldItem, find_evidence_spans, load_gold, validate_gold
 from evals.metrics import comparable, contains, doc_rank, first_hit_rank
 from evals.timing import cpu_name, latency_stats
 from index.progress import progress_bar
+from index.store import IndexBundle
 from ingest.textnorm import collapse_ws, repaired
+from retriever.search import HybridSettings
 from retriever.service import Retriever
 
 UNANSWERABLE = "unanswerable"
@@ -207,6 +209,19 @@ def abstention_pr(records: Iterable[dict]) -> tuple[float | None, float | None]:
     return (tp / predicted if predicted else None), (tp / actual if actual else None)
 
 
+# ---- plan number ---------------------------------------------------------------------------------------------------
+def number_cited(answer: dict, numbers: Sequence[str], k: int = CITE_K) -> bool | None:
+    """Every gold plan number (``174/KH-UBND``) appears, after folding, in the answer or in the document number of one
+    of its first ``k`` citations; ``None`` when the question names no number.  An abstention cites nothing."""
+    if not numbers:
+        return None
+    if answer["abstained"]:
+        return False
+    cited = " ; ".join(str(c.get("doc_number") or "") for c in answer["citations"][:k])
+    text = f"{answer['answer']}\n{cited}"
+    return all(contains(text, n) for n in numbers)
+
+
 # ---- per question -------------------------------------------------------------------------------------------------
 def score_item(item: GoldItem, answer: dict, spans: list[Span], deep: Sequence[dict] | None = None) -> dict:
     """Per-question record: what was asked, answered, cited, and whether each metric holds.
@@ -226,6 +241,7 @@ def score_item(item: GoldItem, answer: dict, spans: list[Span], deep: Sequence[d
         rec.update(answerable=False, abstain_ok=answer["abstained"])
         return rec
     rank = first_hit_rank(cits, spans)
+    rec["number_cited"] = number_cited(answer, item.doc_numbers)
     rank10 = first_hit_rank(list(deep if deep is not None else cits), spans)
     drank = doc_rank(cits, item.doc_files)
     answered = not answer["abstained"]
@@ -257,7 +273,9 @@ def aggregate(recs: list[dict]) -> dict:
     prec, rec = abstention_pr(recs)
     return {"n": len(recs), "answerable": len(ans), "unanswerable": len(una),
             "hit@1": _mean(r["hit1"] for r in ans), "hit@5": _mean(r["hit5"] for r in ans),
-            "doc_hit@5": _mean(r["doc_hit5"] for r in ans), "mrr@10": _mean(r["mrr10"] for r in ans),
+            "doc_hit@5": _mean(r["doc_hit5"] for r in ans),
+            "number_cited": _mean(r["number_cited"] for r in ans if r.get("number_cited") is not None),
+            "mrr@10": _mean(r["mrr10"] for r in ans),
             "answer_accuracy": _mean(r["answer_ok"] for r in ans),
             "citation@1": _mean(r["citation@1"] for r in ans),
             "citation_recall": _mean(r["citation_recall"] for r in ans),
@@ -269,7 +287,8 @@ def aggregate(recs: list[dict]) -> dict:
             "abstention_precision": _round(prec), "abstention_recall": _round(rec),
             "abstention_accuracy": _mean(r["abstain_ok"] for r in recs),
             "unanswerable_abstained": _mean(r["abstain_ok"] for r in una),
-            "answerable_answered": _mean(r["abstain_ok"] for r in ans)}
+            "answerable_answered": _mean(r["abstain_ok"] for r in ans),
+            "answerable_refused": _mean(not r["abstain_ok"] for r in ans)}
 
 
 def breakdown(recs: list[dict], key: Callable[[dict], list[str]]) -> dict[str, dict]:
@@ -365,12 +384,15 @@ def gold_systems(retriever: Retriever, corpus_dir: Path, baselines: bool = True,
     return systems
 
 
+def sibling_retriever(retriever: Retriever, bundle: IndexBundle, hybrid: HybridSettings | None = None) -> Retriever:
+    """A retriever over ``bundle`` with ``retriever``'s encoder and settings (``hybrid`` overrides its search's)."""
+    return Retriever(bundle, retriever.encoder, hybrid or retriever.searcher.settings, retriever.settings)
+
+
 def fusion_comparison(retriever: Retriever, items: Sequence[GoldItem], spans: dict[str, list[Span]],
                       done: dict | None = None, progress: bool = True) -> dict[str, dict]:
     """Overall gold metrics of the project with weighted and with RRF fusion (other settings unchanged)."""
     from dataclasses import replace
-
-    from retriever.search import HybridSettings
 
     current: HybridSettings = retriever.searcher.settings
     out = {}
@@ -378,7 +400,7 @@ def fusion_comparison(retriever: Retriever, items: Sequence[GoldItem], spans: di
         if done is not None and fusion == current.fusion:
             out[fusion] = done
             continue
-        r = Retriever(retriever.bundle, retriever.encoder, replace(current, fusion=fusion), retriever.settings)
+        r = sibling_retriever(retriever, retriever.bundle, replace(current, fusion=fusion))
         out[fusion] = evaluate_system(ProjectSystem(r), items, spans, name=f"project/{fusion}",
                                       progress=progress)["overall"]
     return {"settings": {"lexical_weight": current.lexical_weight, "dense_weight": current.dense_weight,
@@ -444,26 +466,50 @@ def machine_info() -> dict:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
+SUITE_CHOICES = ("gold", "unseen", "xquad", "all")
+
+
 def run_suites(suite: str, encoder, retriever: Retriever | None = None, gold_path: Path | None = None,
                corpus_dir: Path = Path("corpus"), xquad_path: Path | None = None, xquad_index: Path | None = None,
                baselines: bool = True, compare_fusion: bool = False, xquad_limit: int | None = None,
-               progress: bool = True, command: str = "") -> dict:
-    """Run ``suite`` ("gold", "xquad" or "all") and return one dict: ``meta``, ``gold`` and/or ``xquad``."""
-    if suite not in ("gold", "xquad", "all"):
-        raise ValueError(f"unknown suite {suite!r}; choose gold, xquad or all")
+               progress: bool = True, command: str = "", plans_dev: Path | None = None,
+               unseen_index: Path | None = None) -> dict:
+    """Run ``suite`` and return one dict: ``meta``, ``gold``, ``suites`` (bundled-dev, bundled-test, unseen) and/or
+    ``xquad``.  "gold": the bundled gold set with baselines and its dev/test halves; "unseen": the unseen-plans
+    suite; "xquad": XQuAD-vi; "all": every one."""
+    if suite not in SUITE_CHOICES:
+        raise ValueError(f"unknown suite {suite!r}; choose {', '.join(SUITE_CHOICES)}")
     t0 = time.perf_counter()
     run: dict = {"meta": {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "command": command,
-                          "machine": machine_info(), "model": getattr(encoder, "name", None)}}
-    if suite in ("gold", "all"):
+                          "machine": machine_info(), "model": getattr(encoder, "name", None), "seconds_by_suite": {}}}
+    timings = run["meta"]["seconds_by_suite"]
+    if suite in ("gold", "unseen", "all"):
         if retriever is None:
-            raise ValueError("the gold suite needs a retriever over the plans' index")
+            raise ValueError("the gold and unseen suites need a retriever over the plans' index")
         run["meta"]["index_dir"] = str(retriever.bundle.directory)
-        run["gold"] = run_gold_suite(retriever, gold_path or default_gold_path(), corpus_dir, baselines,
-                                     compare_fusion, progress)
+        run["suites"] = {}
+    if suite in ("gold", "all"):
+        from evals.suites import bundled_split_suites
+
+        t = time.perf_counter()
+        path = gold_path or default_gold_path()
+        run["gold"] = run_gold_suite(retriever, path, corpus_dir, baselines, compare_fusion, progress)
+        if gold_path is None:  # the split files belong to the default gold set
+            run["suites"].update(bundled_split_suites(retriever, run["gold"], path, corpus_dir, progress))
+        timings["gold"] = round(time.perf_counter() - t, 1)
+    if suite in ("unseen", "all"):
+        from evals.suites import DEFAULT_UNSEEN_INDEX, run_unseen
+
+        t = time.perf_counter()
+        run["suites"]["unseen"] = run_unseen(retriever, corpus_dir, plans_dev, unseen_index or DEFAULT_UNSEEN_INDEX,
+                                             progress=progress)
+        timings["unseen"] = round(time.perf_counter() - t, 1)
     if suite in ("xquad", "all"):
         from evals.xquad import run_xquad
 
+        t = time.perf_counter()
         run["xquad"] = run_xquad(encoder, xquad_path, xquad_index, ask=True, progress=progress, limit=xquad_limit)
+        timings["xquad"] = round(time.perf_counter() - t, 1)
     run["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
     return run
 
@@ -471,6 +517,10 @@ def run_suites(suite: str, encoder, retriever: Retriever | None = None, gold_pat
 def prediction_rows(run: dict) -> Iterable[dict]:
     if run.get("gold"):
         yield from gold_prediction_rows(run["gold"])
+    unseen = (run.get("suites") or {}).get("unseen")
+    for form in ("as_written", "accent_free") if unseen else ():
+        for r in unseen[form]["records"]:
+            yield {"suite": "unseen", "form": form, "system": "project", **r}
     if run.get("xquad"):
         from evals.xquad import xquad_prediction_rows
 
@@ -480,6 +530,16 @@ def prediction_rows(run: dict) -> Iterable[dict]:
 def print_run(run: dict) -> None:
     """Text summary of a run: systems side by side, project per category and accent, XQuAD rows."""
     gold, xq = run.get("gold"), run.get("xquad")
+    if run.get("suites"):
+        from evals.suites import TABLE_METRICS, side_by_side
+
+        print("held-out and unseen plans (project):")
+        print(format_table(side_by_side(run["suites"]), TABLE_METRICS, width=34))
+        unseen = run["suites"].get("unseen")
+        if unseen:
+            print(f"unseen: {unseen['n']} questions over {unseen['plans']} plans ({unseen['plans_dir']}); index "
+                  f"{'reused' if unseen['index_reused'] else 'built'} in {unseen['seconds']['index']} s, asks "
+                  f"{unseen['seconds']['ask']} s")
     if gold:
         print(f"gold: {gold['path']} ({gold['n']} questions)")
         print(format_table([(n, r["overall"]) for n, r in gold["systems"].items()]))

@@ -14,7 +14,7 @@ from retriever.service import Retriever
 CITATION_KEYS = {"rank", "chunk_id", "doc_id", "doc_number", "doc_type", "issuer", "date", "source_file",
                  "section", "text", "score"}
 DIEN_BIEN = "Tỉnh Điện Biên phấn đấu tuổi thọ trung bình đến năm 2030 là bao nhiêu?"
-ACCENT_FREE = "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong"
+ACCENT_FREE = "ai chu tri day manh cai cach tai chinh y te va bao hiem y te o xa Ha Dong"
 UNANSWERABLE = "Tỉnh Lào Cai giao cơ quan nào chủ trì?"
 DIEN_BIEN_DOC = "002_2e9b76a3db659b23"
 

@@ -181,7 +181,7 @@ def test_answer_with_citation_cards(page: Page, base_url: str) -> None:
 
 
 def test_accent_free_question_from_example_chip(page: Page) -> None:
-    chip = "co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong"
+    chip = "o xa Ha Dong ai quan triet, tuyen truyen chuong trinh hanh dong cua ban thuong vu dang uy"
     page.get_by_role("button", name=chip).click()
     _wait_answer(page, chip)
     cards = page.locator("#kh-answer-panel .kh-card")

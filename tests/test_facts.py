@@ -17,11 +17,10 @@ from retriever.composers.assignment import chunk_ranks
     [
         ("Phụ lục Kế hoạch 07-KH/TU giao cơ quan nào chủ trì tổ chức “Ngày Sức khỏe toàn dân” 7/4?", "Sở Y tế",
          "07-KH/TU"),
-        ("co quan nao chu tri tham muu cong tac dieu tri Methadone o tinh Dien Bien", "Sở Y tế", "07-KH/TU"),
-        ("Ở xã Mường La, nhiệm vụ bảo đảm trật tự, an toàn giao thông, phòng, chống cháy nổ, bạo lực xã hội "
-         "(mục 6.1 Phụ lục 02) do ai chủ trì?", "Công an xã", None),
-        ("Ai chủ trì bố trí ngân sách nhà nước cho công tác bảo vệ, chăm sóc sức khỏe Nhân dân ở xã Mường La?",
-         "Phòng Kinh tế", None),
+        ("co quan nao chu tri trien khai chien luoc quoc gia ve dinh duong o tinh Dien Bien", "Sở Y tế", "07-KH/TU"),
+        ("Mục 6.1 Phụ lục 02 của kế hoạch xã Mường La về trật tự, an toàn giao thông, phòng chống cháy nổ giao cho "
+         "cơ quan nào chủ trì?", "Công an xã", None),
+        ("Ai chủ trì ưu tiên dành quỹ đất sạch cho phát triển y tế ở xã Mường La?", "Phòng Kinh tế", None),
     ],
 )
 def test_lead_agency_from_assignments(retriever, question, lead, number):
@@ -35,7 +34,7 @@ def test_lead_agency_from_assignments(retriever, question, lead, number):
 
 
 def test_deadline_and_coordination_are_stated(retriever):
-    a = retriever.ask("muc tieu tang chieu cao tre em them 1,6 cm o xa Muong La phai hoan thanh khi nao")
+    a = retriever.ask("ty le nguoi dan tham gia hoat dong the chat tang them 10% o xa Muong La phai dat khi nao")
     assert "Thời hạn: Đến tháng 9/2030" in a.answer and "Phối hợp: Các cơ quan, đơn vị" in a.answer
 
 
@@ -46,14 +45,14 @@ def test_tasks_of_an_agency(retriever):
 
 
 def test_target_across_plans(retriever):
-    a = retriever.ask("So sánh mục tiêu tuổi thọ trung bình đến năm 2030 của Tỉnh ủy Điện Biên và của xã Mường La?")
+    a = retriever.ask("Mục tiêu tuổi thọ trung bình năm 2030 của Điện Biên và của Mường La khác nhau thế nào?")
     assert "73 tuổi" in a.answer and "75 tuổi" in a.answer
     assert {"002_2e9b76a3db659b23", "004_e69ace08222b1b54"} <= {c.doc_id for c in a.citations}
 
 
 def test_target_question_about_a_task_is_not_answered_by_the_indicator(retriever):
-    a = retriever.ask("Việc luân phiên, luân chuyển bác sĩ về trạm y tế xã trong phụ lục của Kế hoạch 07-KH/TU "
-                      "bắt đầu từ khi nào?")
+    a = retriever.ask("Trong phụ lục Kế hoạch 07-KH/TU, nhiệm vụ đưa bác sĩ luân phiên về trạm y tế xã được thực "
+                      "hiện từ khi nào?")
     assert "Số bác sĩ tại trạm y tế xã" not in a.answer
 
 
@@ -108,7 +107,7 @@ def _scan_scores(facts, question, places, docs, chunk_rank, rows):
 
 @pytest.mark.parametrize("question,scoped,rows", [
     ("Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân?", False, ()),
-    ("co quan nao chu tri tham muu cong tac dieu tri Methadone", False, ()),
+    ("co quan nao chu tri trien khai chien luoc quoc gia ve dinh duong", False, ()),
     ("Ai chu tri bao hiem y te toan dan o Dien Bien", True, ()),  # OCR plan: words within one edit count
     ("nhiệm vụ bảo đảm trật tự, an toàn giao thông (mục 6.1) do ai chủ trì?", False, ("6.1",)),
 ])

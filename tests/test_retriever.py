@@ -41,7 +41,7 @@ def test_answer_quotes_a_cited_passage(retriever):
 
 
 def test_accent_free_question_finds_ocr_plan(retriever):
-    a = retriever.ask("co quan nao chu tri tuyen truyen nghi quyet 72 o xa Ha Dong")
+    a = retriever.ask("ai chu tri day manh cai cach tai chinh y te va bao hiem y te o xa Ha Dong")
     assert not a.abstained
     assert a.citations[0].doc_number == "10-CTr/ĐU"
 
@@ -58,9 +58,9 @@ def test_accented_and_accent_free_agree(retriever):
     [
         "Tỉnh Lào Cai giao cơ quan nào chủ trì?",
         "Kinh phí xây dựng trạm y tế xã Định Hóa là bao nhiêu tỷ đồng?",
-        "Kế hoạch 11-KH/TU của Ban Thường vụ Tỉnh ủy Sơn La do ai ký?",
-        "Ai là Giám đốc Sở Y tế thành phố Hải Phòng?",
-        "Mục tiêu tuổi thọ trung bình đến năm 2035 của tỉnh Điện Biên là bao nhiêu?",
+        "Kế hoạch 15-KH/TU của Ban Thường vụ Tỉnh ủy Lai Châu do ai ký?",
+        "Ai là Giám đốc Bệnh viện đa khoa tỉnh Thái Bình?",
+        "Mục tiêu tuổi thọ trung bình đến năm 2040 của xã Mường La là bao nhiêu?",
     ],
 )
 def test_abstains_without_sources(retriever, question):
@@ -81,7 +81,7 @@ def test_meta_question_on_ocr_number(retriever):
 
 
 def test_cross_plan_question_quotes_each_plan(retriever):
-    a = retriever.ask("So sánh mục tiêu tuổi thọ trung bình đến năm 2030 của Tỉnh ủy Điện Biên và của xã Mường La?")
+    a = retriever.ask("Mục tiêu tuổi thọ trung bình năm 2030 của Điện Biên và của Mường La khác nhau thế nào?")
     docs = {c.doc_id for c in a.citations}
     assert {"002_2e9b76a3db659b23", "004_e69ace08222b1b54"} <= docs
 
