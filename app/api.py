@@ -269,6 +269,9 @@ def _add_routes(app: FastAPI) -> None:
                 for h in found]
         return SearchOut(query=params.q, hits=hits)
 
+
+
+def _add_document_routes(app: FastAPI) -> None:
     @app.get("/api/documents", response_model=list[DocumentSummary], tags=["văn bản"],
              summary="Danh sách văn bản đã lập chỉ mục", responses={503: _ERRORS[503]})
     def documents(r: RetrieverDep) -> list[DocumentSummary]:
@@ -298,6 +301,9 @@ def _add_routes(app: FastAPI) -> None:
         cite = (start, end) if start is not None and end is not None else None
         return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q))
 
+
+
+def _add_health_route(app: FastAPI) -> None:
     @app.get("/health", response_model=HealthOut, tags=["hệ thống"], summary="Tình trạng dịch vụ",
              responses={503: {"model": HealthOut, "description": "Chưa sẵn sàng: chưa có chỉ mục"}})
     async def health(state: Annotated[AppState, Depends(app_state)]) -> Any:
@@ -412,6 +418,8 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.add_middleware(HttpGuards, api_limit=settings.max_api_body, ui_limit=settings.max_ui_body,
                        methods_of=_route_methods(app))
     _add_routes(app)
+    _add_document_routes(app)
+    _add_health_route(app)
     _add_briefing_routes(app)
     demo = ui.build_ui(state.get)
     return gr.mount_gradio_app(app, demo, path="/", theme=ui.ui_theme(), css=ui.UI_CSS, footer_links=[],

@@ -158,7 +158,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_model(args: argparse.Namespace, s: Settings) -> int:
-    from index.e5_build import build_e5_small, ensure_e5_small
+    from app.model_build import build_e5_small, ensure_e5_small
 
     cache = args.cache or s.model_cache
     path = build_e5_small(Path(cache) / "multilingual-e5-small", force=True) if args.force else ensure_e5_small(cache)
@@ -321,6 +321,20 @@ def cmd_serve(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
+def _check_eval_inputs(args: argparse.Namespace) -> None:
+    """Refuse a bad report name or a missing data folder before any model is loaded."""
+    if args.report and args.report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+        raise ValueError(f"--report {args.report}: use a .md or .html file name")
+    if args.suite in ("xquad", "all"):
+        from evals.xquad import check_xquad_path
+
+        check_xquad_path(args.xquad)
+    if args.suite in ("unseen", "all"):
+        from evals.suites import check_plans_dev
+
+        check_plans_dev(args.plans_dev)
+
+
 def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
     """Run the suites, write predictions/report/baseline, and exit 1 when --baseline finds a regression."""
     from app.runtime import load_encoder, load_retriever
@@ -335,17 +349,8 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
     from evals.report import write_report
     from evals.runner import prediction_rows, print_run, run_suites, write_predictions
 
-    if args.report and args.report.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-        raise ValueError(f"--report {args.report}: use a .md or .html file name")
+    _check_eval_inputs(args)
     baseline = load_baseline(args.baseline) if args.baseline else None
-    if args.suite in ("xquad", "all"):
-        from evals.xquad import check_xquad_path
-
-        check_xquad_path(args.xquad)
-    if args.suite in ("unseen", "all"):
-        from evals.suites import check_plans_dev
-
-        check_plans_dev(args.plans_dev)
     tolerance = args.tolerance if args.tolerance is not None else (baseline or {}).get("tolerance", DEFAULT_TOLERANCE)
     _set_torch_threads(args.threads)
     encoder = load_encoder(s)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.model_build import ensure_e5_small
 from app.settings import Settings
-from index.e5_build import ensure_e5_small
 from index.encoder import SentenceTransformerEncoder
 from index.store import IndexBundle, load_index
 from retriever.search import HybridSettings

