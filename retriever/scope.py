@@ -109,14 +109,22 @@ class ScopeResolver:
         return self._mentions[place]
 
     def number_mentioned(self, key: str) -> bool:
-        """Whether any plan prints the document number of ``key`` (e.g. cites a plan that is not indexed):
-        candidates from the lexical index, confirmed by the number grammar; cached."""
+        """Whether any plan prints the document number of ``key`` (e.g. cites a plan that is not indexed), with
+        any separators ("65/2017/NĐ CP" is 65/2017/NĐ-CP): candidates from the lexical index; cached."""
         if key not in self._number_seen:
             cands = self.candidate_docs(key, skip_first=True)  # the serial's own term may be glued or OCR-read
             pool = self.corpus.documents if cands is None else sorted(cands)
-            docs = self.corpus.documents
-            self._number_seen[key] = any(n.key == key for d in pool for n, _, _ in docnumber.find_numbers(docs[d].text))
+            printed = _printed_number_re(key)
+            folded = self.corpus.folded_texts
+            self._number_seen[key] = any(printed.search(folded[d]) for d in pool)
         return self._number_seen[key]
+
+
+def _printed_number_re(key: str) -> re.Pattern[str]:
+    """The folded number of ``key`` as a plan may print it: leading zeros, and any short run of spaces or
+    punctuation between its parts ("07 - KH / TU", "65/2017/ND CP")."""
+    parts = re.findall(r"[a-z]+|\d+", key)
+    return re.compile(r"(?<![\w/])0*" + r"[\s\W_]{0,3}".join(map(re.escape, parts)) + r"(?![a-z0-9])")
 
 
 def _doc_places(corpus: Corpus) -> dict[str, str]:

@@ -18,7 +18,7 @@ from retriever.composers import COMPOSERS, agency_tasks, assignment, compose, cr
 from retriever.composers import target as target_composer
 from retriever.context import AskContext
 from retriever.fusion import Hit
-from retriever.query import analyse
+from retriever.query import analyse, normalise_number
 from retriever.service import Retriever
 
 PLAN_TAN_AN = """ĐẢNG BỘ TỈNH QUẢNG TRỊ
@@ -27,7 +27,7 @@ Số 05-KH/ĐU
 Tân An, ngày 12 tháng 3 năm 2026
 KẾ HOẠCH
 thực hiện chương trình chăm sóc sức khỏe Nhân dân
-Thực hiện Nghị quyết số 31-NQ/TU ngày 05/01/2026 của Ban Chấp hành Đảng bộ tỉnh,
+Thực hiện Nghị quyết số 31-NQ/TU ngày 05/01/2026 của Ban Chấp hành Đảng bộ tỉnh, Quyết định số 120/QĐ UBND,
 Ban Thường vụ Đảng ủy xã Tân An ban hành kế hoạch như sau:
 I. MỤC TIÊU
 1. Đến năm 2030, tỷ lệ bao phủ bảo hiểm y tế đạt trên 96% dân số.
@@ -210,6 +210,11 @@ def test_a_resolution_the_plans_implement_scopes_and_never_refuses(small):
     assert not ans.abstained and "05-KH/ĐU" in ans.answer
     missing = small.ask("Kế hoạch thực hiện Nghị quyết số 99-NQ/TU có số hiệu gì?")
     assert missing.abstained and "99-NQ/TU" in missing.answer and missing.citations == ()
+
+
+def test_a_number_printed_with_other_separators_counts_as_mentioned(small):
+    assert small.scope.number_mentioned(normalise_number("120/QĐ-UBND"))  # printed "120/QĐ UBND"
+    assert not small.scope.number_mentioned(normalise_number("121/QĐ-UBND"))
 
 
 def test_a_number_not_in_the_corpus_is_refused_naming_it(small):
