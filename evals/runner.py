@@ -342,16 +342,6 @@ def write_predictions(path: Path, rows: Iterable[dict]) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def run_eval(retriever: Retriever, gold_path: Path, corpus_dir: Path, predictions: Path | None = None,
-             progress: bool = True) -> dict:
-    """The project alone over the gold set (kept for callers that need no baselines)."""
-    items, spans = load_checked_gold(gold_path, corpus_dir)
-    report = {"gold": str(gold_path), **evaluate_system(ProjectSystem(retriever), items, spans, progress=progress)}
-    if predictions:
-        write_predictions(predictions, report["records"])
-    return report
-
-
 SYSTEM_LABELS = {
     "project": "project: hybrid retriever + extractive answer",
     "bm25_project_chunks": "baseline: BM25 plain syllables, project chunks",
@@ -440,18 +430,6 @@ def format_table(rows: Sequence[tuple[str, dict]], cols: Sequence[str] = COLUMNS
         cells = "".join(f"{'-' if m.get(c) is None else m.get(c):>12}" for c in cols)
         lines.append(f"{name[:width]:{width}}" + cells)
     return "\n".join(lines)
-
-
-def print_report(report: dict) -> None:
-    """Text report of one system's gold results (overall, per category, per document, accented/accent-free)."""
-    print(f"gold: {report['gold']}")
-    rows = [("overall", report["overall"])]
-    for sect in ("by_category", "by_document", "by_accent"):
-        rows += [(f"{sect[3:]}:{g}", m) for g, m in report[sect].items()]
-    print(format_table(rows))
-    lat = report.get("latency_ms")
-    if lat:
-        print(f"latency per question (warm, library call): p50 {lat['p50']} ms, p95 {lat['p95']} ms")
 
 
 # ---- a whole run: suites, metadata, predictions -------------------------------------------------------------------

@@ -21,6 +21,7 @@ import re
 from functools import lru_cache
 
 from ingest import docnumber
+from ingest.lines import text_lines
 from ingest.textnorm import fold, repaired
 
 HEADER_SCAN = 20000  # the header lies within the first characters of a file (a site banner included)
@@ -54,13 +55,8 @@ def is_filler(line: str) -> bool:
 
 
 def lines_with_offsets(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
-    """(offset, line without its newline) for every line that starts in ``text[start:end]``."""
-    end = len(text) if end is None else end
-    out, pos = [], start
-    for line in text[start:end].splitlines(keepends=True):
-        out.append((pos, line.rstrip("\r\n")))
-        pos += len(line)
-    return out
+    """(offset, line without its newline) for every line that starts in ``text[start:end]`` (blank ones too)."""
+    return [(pos, line) for pos, _, line in text_lines(text, start, end, keep_blank=True)]
 
 
 BOLD_JOIN_MAX = 4  # a bold heading wraps over at most this many lines
