@@ -25,24 +25,12 @@ from pathlib import Path
 from PIL import Image
 
 from ingest.ocr import OcrSettings, image_dpi, ocr_text
+from ingest.restore_channel import edit_distance
 from ingest.textnorm import collapse_ws, nfc
 
 log = logging.getLogger("evals.ocr")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_GT = REPO_ROOT.parent / "shared" / "external" / "vn-docs" / "groundtruth" / "nom-vn"
-
-
-def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
-    """Levenshtein distance (insert, delete, substitute = 1) between two sequences."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
 
 
 def norm(text: str) -> str:

@@ -16,7 +16,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -274,15 +274,20 @@ def _deletions(word: str, depth: int) -> set[str]:
     return out
 
 
-@lru_cache(maxsize=262144)
-def _levenshtein(a: str, b: str) -> int:
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance (insert, delete, substitute = 1) between two strings or word lists."""
+    if len(a) < len(b):
+        a, b = b, a
     prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
+    for i, x in enumerate(a, 1):
         cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
         prev = cur
     return prev[-1]
+
+
+_levenshtein = lru_cache(maxsize=262144)(edit_distance)  # syllable skeletons repeat a great deal
 
 
 def _token_cost(printed: str, true: str) -> float:
