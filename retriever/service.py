@@ -20,7 +20,7 @@ from retriever.composers import compose
 from retriever.context import AskContext
 from retriever.corpus import Corpus
 from retriever.facts import FactIndex
-from retriever.query import analyse
+from retriever.query import Query, analyse
 from retriever.scope import ScopeResolver
 from retriever.search import HybridSearcher, HybridSettings
 from retriever.settings import AnswerSettings
@@ -112,7 +112,8 @@ class Retriever:
             doc_ids: Collection[str] | None = None) -> Answer:
         """Answer ``question`` from the indexed plans (optionally only from ``doc_ids``), or abstain."""
         t0 = time.perf_counter()
-        ctx = self._context(question, k or self.settings.k, qid, doc_ids)
+        ctx = AskContext(q=self._query(question), k=k or self.settings.k, qid=qid, corpus=self.corpus,
+                         settings=self.settings, searcher=self.searcher, scope=self.scope, doc_filter=doc_ids)
         answer = next(a for a in (stage(ctx) for stage in STAGES) if a is not None)
         log.info("answered", extra={"ms": round((time.perf_counter() - t0) * 1000, 1), "intent": answer.intent,
                                     "abstained": answer.abstained,
@@ -121,18 +122,17 @@ class Retriever:
 
     def search(self, question: str, k: int = 5, doc_ids: Collection[str] | None = None) -> list[SearchHit]:
         """The ``k`` best passages for ``question`` within the plans it names and ``doc_ids`` (no answer)."""
-        ctx = self._context(question, k, None, doc_ids)
-        docs = self.scope.restrict(self.scope.named(ctx.q).docs, doc_ids)
+        q = self._query(question)
+        docs = self.scope.restrict(self.scope.named(q).docs, doc_ids)
         if docs == []:
             return []
-        hits = self.searcher.search(ctx.q.text, k, rows=self.corpus.rows_of(docs), lexical_query=ctx.q.search)
+        hits = self.searcher.search(q.text, k, rows=self.corpus.rows_of(docs), lexical_query=q.search)
         by_id, documents = self.corpus.by_id, self.corpus.documents
         return [SearchHit(rank, h.score, by_id[h.chunk_id], documents[by_id[h.chunk_id].doc_id])
                 for rank, h in enumerate(hits, start=1)]
 
-    def _context(self, question: str, k: int, qid: str | None, doc_ids: Collection[str] | None) -> AskContext:
+    def _query(self, question: str) -> Query:
+        """The analysed question; an empty one is an error."""
         if not question or not question.strip():
             raise ValueError("the question is empty; type a question in Vietnamese")
-        q = analyse(question, self.scope.places)
-        return AskContext(q=q, k=k, qid=qid, corpus=self.corpus, settings=self.settings, searcher=self.searcher,
-                          scope=self.scope, doc_filter=doc_ids)
+        return analyse(question, self.scope.places)
