@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import briefing, ui
+from app import admin, briefing, ui
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
 from app.guards import HttpGuards
 from app.runtime import load_retriever
@@ -389,10 +389,9 @@ def _route_methods(app: FastAPI) -> Callable[[dict], set[str] | None]:
     from fastapi.routing import APIRoute
 
     def methods_of(scope: dict) -> set[str] | None:
-        for route in app.router.routes:
-            if isinstance(route, APIRoute) and route.path_regex.match(scope["path"]):
-                return set(route.methods)
-        return None
+        found = [set(route.methods) for route in app.router.routes
+                 if isinstance(route, APIRoute) and route.path_regex.match(scope["path"])]
+        return set().union(*found) if found else None
 
     return methods_of
 
@@ -415,12 +414,14 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, internal_error)
+    uploads = {admin.UPLOAD_PATH: int(settings.max_upload_mb * 2**20)}  # the one path taking multipart bodies
     app.add_middleware(HttpGuards, api_limit=settings.max_api_body, ui_limit=settings.max_ui_body,
-                       methods_of=_route_methods(app))
+                       methods_of=_route_methods(app), uploads=uploads)
     _add_routes(app)
+    admin.add_admin_routes(app)
     _add_document_routes(app)
     _add_health_route(app)
     _add_briefing_routes(app)
-    demo = ui.build_ui(state.get)
+    demo = ui.build_ui(state.get, uploads_enabled=bool(settings.admin_token))
     return gr.mount_gradio_app(app, demo, path="/", theme=ui.ui_theme(), css=ui.UI_CSS, footer_links=[],
                                run_history=False, show_error=True, max_file_size=0)

@@ -4,8 +4,11 @@ One pure ASGI middleware, so it also covers the mounted Gradio app:
 
 - a request body larger than its limit (``/api/*``: ``max_api_body``; the UI's own routes: ``max_ui_body``)
   is answered 413 with a JSON message before any route parses it;
-- multipart bodies (file uploads: Gradio's ``/gradio_api/upload`` and friends) are refused with 403 — the app
-  has no upload feature, and an unauthenticated upload route would keep and serve anything sent to it;
+- multipart bodies (file uploads: Gradio's ``/gradio_api/upload`` and friends) are refused with 403 — an
+  unauthenticated upload route would keep and serve anything sent to it — except a POST to one of the
+  ``uploads`` paths (the admin API's ``/api/documents``, token-checked by :mod:`app.admin`), whose body may
+  reach that path's own limit; sent without an ``Authorization`` header it is not read at all (the route
+  answers 401/403 first);
 - every response carries ``X-Content-Type-Options``, ``X-Frame-Options``, ``Referrer-Policy`` and a
   Content-Security-Policy the Gradio UI satisfies (its inline boot script, inline styles and ``js=`` hooks
   need ``'unsafe-inline'``/``'unsafe-eval'``; nothing is loaded from another origin).
@@ -93,8 +96,17 @@ class HttpGuards:
     names the methods of an API path (None for other paths): another method is answered 405 with ``Allow``
     rather than falling through to the UI mounted at "/" (which would say 404)."""
 
-    def __init__(self, app: ASGIApp, api_limit: int, ui_limit: int, methods_of: MethodsOf | None = None) -> None:
+    def __init__(self, app: ASGIApp, api_limit: int, ui_limit: int, methods_of: MethodsOf | None = None,
+                 uploads: dict[str, int] | None = None) -> None:
         self.app, self.api_limit, self.ui_limit, self.methods_of = app, api_limit, ui_limit, methods_of
+        self.uploads = uploads or {}
+
+    def _limit(self, scope: Scope) -> int | None:
+        """The body limit of the request; None when its multipart body is refused."""
+        upload = self.uploads.get(scope["path"]) if scope["method"] == "POST" else None
+        if _header(scope, b"content-type").lower().startswith("multipart/"):
+            return upload
+        return self.api_limit if scope["path"].startswith("/api/") else self.ui_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,10 +117,13 @@ class HttpGuards:
             await send_json(send, 405, not_allowed(allowed), [(b"allow", ", ".join(sorted(allowed)).encode())])
             return
         if scope["method"] in _BODY_METHODS:
-            if _header(scope, b"content-type").lower().startswith("multipart/"):
+            limit = self._limit(scope)
+            if limit is None:
                 await send_json(send, 403, UPLOAD_REFUSED)
                 return
-            limit = self.api_limit if scope["path"].startswith("/api/") else self.ui_limit
+            if scope["path"] in self.uploads and not _header(scope, b"authorization"):
+                await self.app(scope, receive, _with_headers(send))  # refused by the route, body unread
+                return
             declared = _header(scope, b"content-length")
             if declared.isdigit() and int(declared) > limit:
                 await send_json(send, 413, too_large(limit))

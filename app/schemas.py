@@ -164,6 +164,38 @@ class ErrorOut(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+class JobFileOut(BaseModel):
+    """One file of an admin job: ``ok``, ``error`` (could not be read: ``detail`` names the file and the fix),
+    ``rejected`` (refused before reading) or ``pending``."""
+
+    name: str
+    status: str
+    doc_id: str | None = None
+    detail: str | None = None
+    pages: int | None = None
+    chunks: int | None = None
+
+
+class JobOut(BaseModel):
+    """A background job of the admin API (``kind``: upload | delete)."""
+
+    id: str
+    kind: str
+    status: str = Field(description="queued | running | done | failed")
+    stage: str
+    progress: float = Field(description="0–1")
+    detail: str | None = None
+    created: float
+    finished: float | None = None
+    index: dict[str, Any] | None = Field(None, description="số văn bản / đoạn của chỉ mục đang phục vụ sau job")
+    files: list[JobFileOut]
+
+
+class UploadRefusedOut(BaseModel):
+    detail: str
+    files: list[JobFileOut]
+
+
 class AssignmentRow(BaseModel):
     """One assignment (who leads / coordinates which task, by when) with its plan and section."""
 

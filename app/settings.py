@@ -31,4 +31,9 @@ class Settings(BaseSettings):
     max_api_body: int = 64 * 1024
     max_ui_body: int = 2 * 1024 * 1024
     ask_workers: int = 4
-
+    # uploads through the admin API (POST/DELETE /api/documents): disabled (403) while admin_token is empty;
+    # requests must send ``Authorization: Bearer <admin_token>``.  Uploaded originals are kept in upload_dir.
+    admin_token: str = ""
+    upload_dir: Path = Path("var/uploads")
+    max_upload_mb: float = 60.0  # one upload request (all its files)
+    max_upload_files: int = 20

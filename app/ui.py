@@ -24,6 +24,7 @@ import gradio as gr  # noqa: E402
 
 from app import briefing  # noqa: E402
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv  # noqa: E402
+from app.ui_admin import admin_panel  # noqa: E402
 from app.ui_chat import ALL, Filters, ask_turn  # noqa: E402
 from app.ui_render import (  # noqa: E402
     TITLE,
@@ -222,6 +223,7 @@ class _Docs:
     table: gr.Dataframe
     pick: gr.Dropdown
     reader: gr.HTML
+    refresh: gr.Button
 
 
 def _pick_handler(get_retriever: RetrieverGetter) -> Callable[[str | None], str]:
@@ -250,7 +252,7 @@ def _row_handler(get_retriever: RetrieverGetter) -> Callable[[gr.SelectData], st
     return on_row
 
 
-def _docs_tab(get_retriever: RetrieverGetter) -> _Docs:
+def _docs_tab(get_retriever: RetrieverGetter, uploads_enabled: bool = False) -> _Docs:
     gr.Markdown("Danh sách các kế hoạch, chương trình đã được lập chỉ mục. Chọn một văn bản để xem mục lục "
                 "và toàn văn.", elem_id="kh-docs-intro")
     table = gr.Dataframe(headers=["Số hiệu", "Loại văn bản", "Cơ quan ban hành", "Ngày", "Số mục", "Số đoạn"],
@@ -261,7 +263,8 @@ def _docs_tab(get_retriever: RetrieverGetter) -> _Docs:
     reader = gr.HTML(PICK_TEXT, elem_id="kh-reader-panel")
     pick.change(_pick_handler(get_retriever), pick, reader, api_visibility="private")
     table.select(_row_handler(get_retriever), None, pick, api_visibility="private")
-    return _Docs(table, pick, reader)
+    refresh = admin_panel(uploads_enabled)
+    return _Docs(table, pick, reader, refresh)
 
 
 # ---- the "Tóm tắt" tab ----------------------------------------------------------------------------------
@@ -418,18 +421,20 @@ def _on_load(get_retriever: RetrieverGetter) -> Callable[[], tuple]:
     return load
 
 
-def build_ui(get_retriever: RetrieverGetter) -> gr.Blocks:
-    """The Blocks app; ``get_retriever()`` returns the loaded retriever or raises RuntimeError (no index)."""
+def build_ui(get_retriever: RetrieverGetter, uploads_enabled: bool = False) -> gr.Blocks:
+    """The Blocks app; ``get_retriever()`` returns the loaded retriever or raises RuntimeError (no index).
+    ``uploads_enabled``: an admin token is configured (the documents tab then offers upload and delete)."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         header = gr.HTML(header_html(), elem_id="kh-top")
         with gr.Tabs(elem_id="kh-tabs"):
             with gr.Tab("Hỏi đáp", id="chat", elem_id="kh-tab-chat"):
                 chat = _chat_tab(get_retriever)
             with gr.Tab("Văn bản", id="documents", elem_id="kh-tab-docs"):
-                docs = _docs_tab(get_retriever)
+                docs = _docs_tab(get_retriever, uploads_enabled)
             briefing_tab(get_retriever)
         gr.HTML('<div class="kh-footer">Câu trả lời được trích nguyên văn từ văn bản; hãy đối chiếu văn bản '
                 'gốc trước khi sử dụng. <a href="docs" target="_blank" rel="noopener">Tài liệu API</a></div>')
         loaded = [header, chat.f_doc, chat.f_loc, chat.f_type, docs.table, docs.pick]
         demo.load(_on_load(get_retriever), None, loaded, api_visibility="private")
+        docs.refresh.click(_on_load(get_retriever), None, loaded, api_visibility="private")
     return demo

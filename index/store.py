@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -338,11 +338,12 @@ def _plan_changes(bundle: IndexBundle, docs: list[tuple[Document, list[Chunk]]],
 def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Chunk]]], removed: list[str],
                  encoder: Encoder, *, cache: EmbeddingCache | None = None, bundle: IndexBundle | None = None,
                  dense: DenseSettings | None = None, batch_size: int = 32, verify: bool = True,
-                 progress: bool = False) -> UpdateResult:
+                 progress: bool = False, validate: Callable[[Path], None] | None = None) -> UpdateResult:
     """Add or replace the given plans (each with its chunks) and remove ``removed`` doc ids, in place.
 
     Only chunk texts the index (or ``cache``) has not embedded are embedded.  ``bundle``: the loaded index of
-    ``index_dir`` (left unchanged).  The directory is rewritten atomically; the manifest records the update.
+    ``index_dir`` (left unchanged).  The directory is rewritten atomically; the manifest records the update;
+    ``validate`` as in :func:`write_index`.
     """
     t = {"start": time.perf_counter()}
     index_dir = Path(index_dir)
@@ -379,7 +380,7 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     stats = enc.stats.to_json()
     change = {"added": added, "changed": changed, "removed": sorted(removed), "embedding": stats}
     out.manifest = _updated_manifest(out, bundle.manifest, encoder, dense, change)
-    write_index(out, index_dir)
+    write_index(out, index_dir, validate)
     t["write"] = time.perf_counter()
     result = UpdateResult(out, added, changed, same, sorted(removed), len(new_chunks), int((~keep).sum()),
                           stats["embedded"], stats["cache_hits"], _laps(t))
@@ -464,13 +465,16 @@ def _laps(t: dict[str, float]) -> dict[str, float]:
 
 
 # ---- writing and loading --------------------------------------------------------------------------
-def write_index(bundle: IndexBundle, out_dir: Path) -> None:
+def write_index(bundle: IndexBundle, out_dir: Path, validate: Callable[[Path], None] | None = None) -> None:
     """Write every file into a fresh version folder, then flip the directory to it with one rename
-    (:mod:`index.atomic`): a crash at any point leaves the previous index or the new one, never neither."""
+    (:mod:`index.atomic`): a crash at any point leaves the previous index or the new one, never neither.
+    ``validate(version_folder)`` runs before the flip; when it raises, the previous index stays current."""
     out_dir = out_dir.parent.resolve() / out_dir.name  # keep ``out_dir`` itself: it holds the pointer
     with atomic.staging(out_dir) as version:
         _write_files(bundle, version)
         atomic.checkpoint("files-written")
+        if validate is not None:
+            validate(version)
         atomic.publish(version, out_dir)
     bundle.directory = out_dir
     log.info("wrote index", extra={"dir": str(out_dir), "chunks": len(bundle.chunks)})
