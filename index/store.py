@@ -342,9 +342,8 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     """Add or replace the given plans (each with its chunks) and remove ``removed`` doc ids, in place.
 
     Only chunk texts the index (or ``cache``) has not embedded are embedded.  ``bundle``: the loaded index of
-    ``index_dir`` (left unchanged).  The directory is rewritten atomically; the manifest records the update;
-    ``validate`` as in :func:`write_index`.
-    """
+    ``index_dir`` (left unchanged).  Rewritten atomically (``validate``: :func:`write_index`); the manifest
+    records the update."""
     t = {"start": time.perf_counter()}
     index_dir = Path(index_dir)
     bundle, dense_before = _loaded(index_dir, bundle, verify)
