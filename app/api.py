@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import admin, briefing, ui
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
 from app.guards import HttpGuards
+from app.page_view import add_page_route, page_figure_html, with_pages
 from app.runtime import load_retriever
 from app.schemas import (
     MAX_K,
@@ -256,7 +257,7 @@ def _add_routes(app: FastAPI) -> None:
         """Câu trả lời trích nguyên văn từ kế hoạch, kèm các đoạn trích dẫn; `abstained` = true và
         `citations` rỗng khi không tìm thấy thông tin trong các kế hoạch đã lập chỉ mục."""
         with state.ask_slot(is_heavy(body.question, body.k)):
-            return AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json())
+            return with_pages(r, AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json()))
 
     @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
              responses=_ERRORS)
@@ -265,7 +266,8 @@ def _add_routes(app: FastAPI) -> None:
         with state.ask_slot(is_heavy(params.q, params.k)):
             found = r.search(params.q, k=params.k)
         hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
-                             section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6))
+                             section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6),
+                             page=h.document.meta.page_of(h.chunk.start))
                 for h in found]
         return SearchOut(query=params.q, hits=hits)
 
@@ -299,8 +301,15 @@ def _add_document_routes(app: FastAPI) -> None:
             page = ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail))
             return HTMLResponse(page, status_code=404)
         cite = (start, end) if start is not None and end is not None else None
-        return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q))
+        page = ui.document_page(d, r.chunk_count(doc_id), cite, q)
+        figure = page_figure_html(d, cite, _source_folders(state.settings))
+        return HTMLResponse(page.replace('<div class="kh-readgrid">', figure + '<div class="kh-readgrid">', 1))
 
+
+
+def _source_folders(settings: Settings) -> list[Path]:
+    """Where the original files of indexed plans are kept (for page images of PDFs)."""
+    return [Path(settings.corpus_dir), Path(settings.upload_dir)]
 
 
 def _add_health_route(app: FastAPI) -> None:
@@ -419,6 +428,7 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
                        methods_of=_route_methods(app), uploads=uploads)
     _add_routes(app)
     admin.add_admin_routes(app)
+    add_page_route(app, lambda: _source_folders(state.settings), state.get)
     _add_document_routes(app)
     _add_health_route(app)
     _add_briefing_routes(app)

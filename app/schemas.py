@@ -70,6 +70,8 @@ class CitationOut(BaseModel):
     section: str
     text: str
     score: float
+    page: int | None = Field(None, description="trang (PDF, bản quét) nơi đoạn trích bắt đầu; không có với văn bản "
+                                               "thuần")
 
 
 class AnswerOut(BaseModel):
@@ -90,6 +92,7 @@ class SearchHitOut(BaseModel):
     section: str
     text: str
     score: float
+    page: int | None = Field(None, description="trang nơi đoạn bắt đầu (PDF, bản quét); null với văn bản thuần")
 
 
 class SearchOut(BaseModel):

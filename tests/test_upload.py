@@ -132,6 +132,32 @@ def test_uploaded_pdf_and_txt_are_answered_without_restart(admin: TestClient) ->
     assert sorted(p.name for p in kept.iterdir() if p.is_file()) == sorted([f"{pdf_id}.pdf", "nuoc-sach.txt"])
 
 
+def test_pdf_citations_carry_their_page_and_the_reader_shows_it_highlighted(admin: TestClient) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    question = "Cơ quan nào hướng dẫn kỹ thuật trồng cây sâm dưới tán rừng?"
+    top = admin.post("/api/ask", json={"question": question}).json()["citations"][0]
+    assert top["page"] == 1
+    text_cite = admin.post("/api/ask", json={"question": "Ai chủ trì lắp đặt đồng hồ đo nước?"}).json()["citations"][0]
+    assert text_cite["doc_id"] == "nuoc-sach" and "page" not in text_cite  # plain text: no page
+    hits = admin.get("/api/search", params={"q": question, "k": 1}).json()["hits"]
+    assert hits[0]["page"] == 1
+    chunk = admin.app.state.kehoach.retriever.corpus.by_id[top["chunk_id"]]
+    span = {"start": chunk.start, "end": chunk.end}
+    page = admin.get(f"/doc/{top['doc_id']}", params=span).text
+    assert 'id="kh-page-image"' in page and "Trang 1" in page
+    png = admin.get(f"/doc/{top['doc_id']}/page/1", params=span)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    plain = admin.get(f"/doc/{top['doc_id']}/page/1")
+    img, base = Image.open(BytesIO(png.content)).convert("RGB"), Image.open(BytesIO(plain.content)).convert("RGB")
+    yellow = sum(1 for r, g, b in img.get_flattened_data() if r > 200 and g > 180 and b < 150)
+    assert yellow > 1000 and sum(1 for r, g, b in base.get_flattened_data() if r > 200 and g > 180 and b < 150) == 0
+    assert admin.get(f"/doc/{top['doc_id']}/page/9").status_code == 404
+    assert admin.get("/doc/nuoc-sach/page/1").status_code == 404  # no PDF original
+
+
 def test_corrupt_file_is_named_and_the_previous_index_keeps_serving(admin: TestClient) -> None:
     before, serving = _doc_ids(admin), admin.app.state.kehoach.retriever
     broken = _pdf_bytes(PDF_LINES)[:300]
