@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -43,27 +42,30 @@ DISABLED = ("Chức năng tải văn bản lên đang tắt. Để bật: đặt
             "rồi khởi động lại dịch vụ, và gửi kèm tiêu đề `Authorization: Bearer <mã bí mật>`.")
 WRONG_TOKEN = "Sai hoặc thiếu mã quản trị: gửi tiêu đề `Authorization: Bearer <KEHOACH_ADMIN_TOKEN>`."
 _UNSAFE = re.compile(r"[^\w.\-]+")
-_bearer = HTTPBearer(auto_error=False, description="mã quản trị KEHOACH_ADMIN_TOKEN")
 
 
 def _state(request: Request) -> AppState:
     return request.app.state.kehoach
 
 
-def require_admin(request: Request,
-                  creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-    """403 while no admin token is configured, 401 for a missing or wrong one (compared in constant time)."""
+def require_admin(request: Request) -> None:
+    """403 while no admin token is configured, 401 for a missing or wrong one (compared in constant time).
+
+    The header is read here rather than declared as an OpenAPI security scheme: with uploads disabled every
+    request is answered 403 (with how to enable them), which a declared scheme would promise to be a 401."""
     token = _state(request).settings.admin_token
     if not token:
         raise HTTPException(status_code=403, detail=DISABLED)
-    given = creds.credentials if creds is not None else ""
-    if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        given = ""
+    if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
         raise HTTPException(status_code=401, detail=WRONG_TOKEN, headers={"WWW-Authenticate": "Bearer"})
 
 
 Admin = Annotated[None, Depends(require_admin)]
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Thiếu hoặc sai mã quản trị"},
+    401: {"model": ErrorOut, "description": "Thiếu hoặc sai mã quản trị (`Authorization: Bearer <mã>`)"},
     403: {"model": ErrorOut, "description": "Chưa bật tải lên: đặt KEHOACH_ADMIN_TOKEN"},
 }
 
@@ -272,7 +274,8 @@ def _add_upload_route(app: FastAPI) -> None:
                   **_AUTH_ERRORS, 409: _BUSY, 413: {"model": ErrorOut, "description": "Nội dung quá lớn"},
                   422: {"model": UploadRefusedOut, "description": "Không có tệp hợp lệ"}, 503: _NO_INDEX})
     async def upload_documents(request: Request, _: Admin) -> Any:
-        """Trả 202 kèm job; theo dõi ở `GET /api/jobs/{id}`.  Tệp cùng tên (cùng mã văn bản) thay bản cũ."""
+        """Cần tiêu đề `Authorization: Bearer <KEHOACH_ADMIN_TOKEN>` (chưa đặt mã: 403; sai mã: 401).  Trả 202
+        kèm job; theo dõi ở `GET /api/jobs/{id}`.  Tệp cùng tên (cùng mã văn bản) thay bản cũ."""
         state, runner = _state(request), _runner(request)
         if runner.running is not None:
             raise _busy(runner.running.id)
