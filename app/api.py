@@ -308,8 +308,9 @@ def _add_document_routes(app: FastAPI) -> None:
 
 
 def _source_folders(settings: Settings) -> list[Path]:
-    """Where the original files of indexed plans are kept (for page images of PDFs)."""
-    return [Path(settings.corpus_dir), Path(settings.upload_dir)]
+    """Where the original files of indexed plans are kept (for page images of PDFs); an upload replacing a
+    bundled plan of the same name comes first."""
+    return [Path(settings.upload_dir), Path(settings.corpus_dir)]
 
 
 def _add_health_route(app: FastAPI) -> None:
