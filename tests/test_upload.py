@@ -227,3 +227,27 @@ def test_delete_removes_a_plan(admin: TestClient) -> None:
     out = admin.post("/api/ask", json={"question": "Ai chủ trì lắp đặt đồng hồ đo nước cho các hộ gia đình?"}).json()
     assert all(c["doc_id"] != "nuoc-sach" for c in out["citations"])
     assert not (Path(admin.app.state.kehoach.settings.upload_dir) / "nuoc-sach.txt").exists()
+
+
+def test_upload_body_limit_and_unread_body_without_token() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from app.guards import HttpGuards
+
+    async def endpoint(request: Request) -> JSONResponse:
+        if "authorization" not in request.headers:
+            return JSONResponse({"read": False}, status_code=401)
+        return JSONResponse({"read": len(await request.body())})
+
+    inner = Starlette(routes=[Route("/api/documents", endpoint, methods=["POST"]),
+                              Route("/api/ask", endpoint, methods=["POST"])])
+    c = TestClient(HttpGuards(inner, api_limit=100, ui_limit=100, uploads={"/api/documents": 5000}))
+    small, big = {"files": ("a.txt", b"x" * 1000)}, {"files": ("a.txt", b"x" * 6000)}
+    assert c.post("/api/documents", files=small, headers=AUTH).json()["read"] > 1000  # over api_limit, under 5000
+    r = c.post("/api/documents", files=big, headers=AUTH)
+    assert r.status_code == 413 and "KB" in r.json()["detail"]
+    assert c.post("/api/documents", files=big).status_code == 401  # no token header: refused unread
+    assert c.post("/api/ask", files=small, headers=AUTH).status_code == 403  # multipart elsewhere
