@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import admin, briefing, ui
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
 from app.guards import HttpGuards
-from app.page_view import add_page_route, page_figure_html, with_pages
+from app.page_view import add_page_route, page_field, page_figure_html, with_pages
 from app.runtime import load_retriever
 from app.schemas import (
     MAX_K,
@@ -259,15 +259,15 @@ def _add_routes(app: FastAPI) -> None:
         with state.ask_slot(is_heavy(body.question, body.k)):
             return with_pages(r, AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json()))
 
-    @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
-             responses=_ERRORS)
+    @app.get("/api/search", response_model=SearchOut, response_model_exclude_unset=True, tags=["hỏi đáp"],
+             summary="Tìm đoạn văn liên quan", responses=_ERRORS)
     def search(params: Annotated[SearchParams, Query()], r: RetrieverDep,
                state: Annotated[AppState, Depends(app_state)]) -> SearchOut:
         with state.ask_slot(is_heavy(params.q, params.k)):
             found = r.search(params.q, k=params.k)
         hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
                              section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6),
-                             page=h.document.meta.page_of(h.chunk.start))
+                             **page_field(h.document, h.chunk.start))
                 for h in found]
         return SearchOut(query=params.q, hits=hits)
 

@@ -21,6 +21,12 @@ RENDER_SCALE = 1.5  # 108 dpi: readable on screen, small enough to send
 HIGHLIGHT = (255, 214, 0, 90)  # translucent yellow over each cited line
 
 
+def page_field(doc: StoredDocument, start: int) -> dict[str, int]:
+    """``{"page": n}`` for a passage of a paged plan starting at ``start``; ``{}`` for a plain-text plan."""
+    page = doc.meta.page_of(start) if doc.meta.pages else None
+    return {} if page is None else {"page": page}
+
+
 def with_pages(r: Retriever, answer: AnswerOut) -> AnswerOut:
     """``answer`` with ``page`` set on each citation of a paged plan (left out for plain-text plans)."""
     for c in answer.citations:

@@ -92,7 +92,7 @@ class SearchHitOut(BaseModel):
     section: str
     text: str
     score: float
-    page: int | None = Field(None, description="trang nơi đoạn bắt đầu (PDF, bản quét); null với văn bản thuần")
+    page: int | None = Field(None, description="trang nơi đoạn bắt đầu (PDF, bản quét); không có với văn bản thuần")
 
 
 class SearchOut(BaseModel):

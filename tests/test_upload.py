@@ -144,6 +144,8 @@ def test_pdf_citations_carry_their_page_and_the_reader_shows_it_highlighted(admi
     assert text_cite["doc_id"] == "nuoc-sach" and "page" not in text_cite  # plain text: no page
     hits = admin.get("/api/search", params={"q": question, "k": 1}).json()["hits"]
     assert hits[0]["page"] == 1
+    plain = admin.get("/api/search", params={"q": "đồng hồ đo nước", "k": 1}).json()["hits"][0]
+    assert plain["doc_id"] == "nuoc-sach" and "page" not in plain
     chunk = admin.app.state.kehoach.retriever.corpus.by_id[top["chunk_id"]]
     span = {"start": chunk.start, "end": chunk.end}
     page = admin.get(f"/doc/{top['doc_id']}", params=span).text
