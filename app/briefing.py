@@ -105,12 +105,13 @@ def agency_matcher(query: str) -> Callable[[Iterable[str]], bool]:
 
 
 def resolve_plan(documents: Mapping[str, Any], ref: str) -> set[str]:
-    """Doc ids a plan reference names (doc id, file name, number such as 07-KH/TU, or place); FilterError."""
+    """Doc ids a plan reference names (doc id, file name, number as printed, or place); FilterError."""
     try:
         return resolve_docs(dict(documents), ref)
     except ValueError as exc:
         raise FilterError("doc", f"không có kế hoạch nào khớp với “{ref}”; dùng mã văn bản, số hiệu "
-                                 "(07-KH/TU) hoặc tên địa bàn (Mường La); xem danh sách tại /api/documents") from exc
+                                 "như in trên văn bản (dạng SỐ/KH-UBND, SỐ-KH/TU) hoặc tên địa bàn (xã, phường, tỉnh); "
+                                 "xem danh sách tại /api/documents") from exc
 
 
 def select_assignments(facts: Any, documents: Mapping[str, Any], doc: str | None = None,

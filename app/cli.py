@@ -81,7 +81,8 @@ def _add_ask(sub: Any) -> None:
 
 def _add_assignments(sub: Any) -> None:
     p = sub.add_parser("assignments", help="list who leads / coordinates which task, by plan or agency")
-    p.add_argument("--doc", help="plan: doc id, file name, number (07-KH/TU) or place (Mường La)")
+    p.add_argument("--doc", help="plan: doc id, file name, number as printed (NN/KH-UBND, NN-KH/TU) or place "
+                                 "(commune, province)")
     p.add_argument("--agency", help="lead agency, with or without diacritics (\"Sở Y tế\", \"so y te\")")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")

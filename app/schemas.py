@@ -46,7 +46,7 @@ BodyTopK = Annotated[TopK, BeforeValidator(json_integer)]
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"question": "Cơ quan nào chủ trì kiểm tra trong Kế hoạch 07-KH/TU?", "k": 5}]})
+        {"question": "Cơ quan nào chủ trì công tác kiểm tra, giám sát trong kế hoạch?", "k": 5}]})
 
     question: Question = Field(description="câu hỏi tiếng Việt, có hoặc không dấu (1–1000 ký tự, đếm sau chuẩn "
                                            "hóa NFC và bỏ khoảng trắng đầu/cuối)")

@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from app import briefing  # noqa: E402
+from app.examples import GENERIC, example_questions  # noqa: E402
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv  # noqa: E402
 from app.ui_admin import admin_panel  # noqa: E402
 from app.ui_chat import ALL, Filters, ask_turn  # noqa: E402
@@ -53,12 +54,7 @@ __all__ = ["UI_CSS", "build_ui", "document_page", "error_page", "ui_theme"]
 
 log = logging.getLogger("app.ui")
 
-EXAMPLES = (
-    "Cơ quan nào chủ trì tổ chức Ngày Sức khỏe toàn dân ở Điện Biên?",
-    "o xa Ha Dong ai quan triet, tuyen truyen chuong trinh hanh dong cua ban thuong vu dang uy",
-    "Tuổi thọ trung bình đến năm 2030 của xã Mường La là bao nhiêu?",
-    "Kế hoạch 07-KH/TU do ai ký?",
-)
+EXAMPLES = GENERIC  # shown until the index is loaded; then derived from it (app.examples)
 MAX_CHARS = 1000
 ERROR_TEXT = "Đã xảy ra lỗi khi xử lý yêu cầu. Vui lòng thử lại; nếu lỗi còn lặp lại, hãy báo quản trị viên."
 PICK_TEXT = '<div class="kh-empty">Chọn một văn bản để đọc.</div>'
@@ -403,12 +399,14 @@ def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
 
 # ---- the page -------------------------------------------------------------------------------------------
 def _on_load(get_retriever: RetrieverGetter) -> Callable[[], tuple]:
-    @guarded(lambda: (header_html(ERROR_TEXT, False), *[gr.skip()] * 5))
+    skips = [gr.skip()] * (5 + len(EXAMPLES))
+
+    @guarded(lambda: (header_html(ERROR_TEXT, False), *skips))
     def load() -> tuple:
         try:
             r = get_retriever()
         except RuntimeError as exc:
-            return header_html(str(exc), False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return header_html(str(exc), False), *skips
         docs = list(r.bundle.documents.values())
         doc_choices = [_doc_choice(d) for d in docs]
         locs = sorted({d.meta.locality for d in docs if d.meta.locality})
@@ -417,7 +415,8 @@ def _on_load(get_retriever: RetrieverGetter) -> Callable[[], tuple]:
                 gr.update(choices=[("Tất cả văn bản", ALL), *doc_choices], value=ALL),
                 gr.update(choices=[("Tất cả địa phương", ALL), *[(x, x) for x in locs]], value=ALL),
                 gr.update(choices=[("Tất cả loại", ALL), *[(x, x) for x in types]], value=ALL),
-                _table_rows(r), gr.update(choices=doc_choices, value=None))
+                _table_rows(r), gr.update(choices=doc_choices, value=None),
+                *[gr.update(value=e.text) for e in example_questions(r.documents, r.facts)])
     return load
 
 
@@ -434,7 +433,7 @@ def build_ui(get_retriever: RetrieverGetter, uploads_enabled: bool = False) -> g
             briefing_tab(get_retriever)
         gr.HTML('<div class="kh-footer">Câu trả lời được trích nguyên văn từ văn bản; hãy đối chiếu văn bản '
                 'gốc trước khi sử dụng. <a href="docs" target="_blank" rel="noopener">Tài liệu API</a></div>')
-        loaded = [header, chat.f_doc, chat.f_loc, chat.f_type, docs.table, docs.pick]
+        loaded = [header, chat.f_doc, chat.f_loc, chat.f_type, docs.table, docs.pick, *chat.chips]
         demo.load(_on_load(get_retriever), None, loaded, api_visibility="private")
         docs.refresh.click(_on_load(get_retriever), None, loaded, api_visibility="private")
     return demo

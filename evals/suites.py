@@ -39,7 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PLANS_DEV = Path("../shared/external/plans-dev")  # relative to the repository root
 DEFAULT_UNSEEN_INDEX = Path("var/eval/unseen-index")
 CACHE_KEY_FILE = "eval-cache-key.json"
-NOTE_STEMS = frozenset({"README", "SOURCES"})  # notes about a plans folder, not plans
 CODE_DIRS = ("ingest", "index")  # code whose change makes a cached index stale
 SUITES = ("bundled-dev", "bundled-test", "unseen")
 FORMS = ("as_written", "accent_free")
@@ -82,8 +81,9 @@ def _cached(cache_dir: Path, key: dict) -> IndexBundle | None:
 
 
 def plan_files(plans_dir: Path) -> list[Path]:
-    """The plans of ``plans_dir`` as ingest finds them, less the folder's own notes (README, SOURCES)."""
-    return [f for f in discover([Path(plans_dir)]) if f.stem.upper() not in NOTE_STEMS]
+    """The plans of ``plans_dir`` as ingest finds them (the folder's notes, README or SOURCES, have no document
+    header: :func:`ingest.reader.scan` lists them as skipped)."""
+    return discover([Path(plans_dir)])
 
 
 def _embedding_cache(cache_dir: Path, encoder) -> EmbeddingCache:

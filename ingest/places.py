@@ -35,13 +35,14 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ingest.textnorm import fold, nfc, search_form
+from ingest.textnorm import fold, has_diacritics, nfc, search_form
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class PlaceMention:
     end: int
     known: bool  # the gazetteer knows the name (current or pre-2025)
     successor: str | None = None  # for a province merged in 2025: the province that took it over
+
+    @property
+    def confident(self) -> bool:
+        """Surely a place: the gazetteer knows it, or a level word opens two or more capitalised words ("xã Sông
+        Hồng Xanh"); one unknown word ("xã Nông thôn mới", "Xã Chủ trì") may be an ordinary phrase."""
+        return self.known or len(self.name.split()) >= 2
 
 
 class Gazetteer:
@@ -177,14 +184,39 @@ def _name_after(text: str, pos: int, gaz: Gazetteer) -> tuple[int, str, bool] | 
     caps = _leading(words, _looks_like_name)
     for n in range(min(len(words), gaz.max_words), 0, -1):
         key = search_form(text[pos:words[n - 1].end()])
-        if gaz.is_known(key) and (n > 1 or _looks_like_name(words[0].group(0)) or key in gaz.provinces):
+        if gaz.is_known(key) and (n > 1 or _looks_like_name(words[0].group(0)) or key in gaz.provinces) \
+                and _spelled_as_known(text[pos:words[n - 1].end()], key, gaz):
             if len(caps) > n:  # "xã Tân Hòa Đông" is not "xã Tân Hòa"
                 break
             return words[n - 1].end(), key, True
-    if caps and not all(w.group(0).isdigit() for w in caps):
+    if caps and not all(w.group(0).isdigit() for w in caps) and fold(caps[0].group(0)) != "uy":  # "Tỉnh Ủy"
         key = search_form(text[pos:caps[-1].end()])
-        return caps[-1].end(), key, gaz.is_known(key)
+        return caps[-1].end(), key, gaz.is_known(key) and _spelled_as_known(text[pos:caps[-1].end()], key, gaz)
     return None
+
+
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng (combining)
+
+
+def spelled_alike(a: str, b: str) -> bool:
+    """The same Vietnamese words, whatever the case and where the tone mark sits ("Hoà" ~ "hòa"); "quan" is not
+    "quận", "Chủ" is not "Chũ"."""
+    def sig(text: str) -> list[tuple[str, frozenset[str]]]:
+        out = []
+        for w in nfc(text).lower().split():
+            chars = unicodedata.normalize("NFD", w)
+            out.append(("".join(c for c in chars if c not in _TONES), frozenset(c for c in chars if c in _TONES)))
+        return out
+    return sig(a) == sig(b)
+
+
+def _spelled_as_known(typed: str, key: str, gaz: Gazetteer) -> bool:
+    """A name typed with accents must carry the accents of a known spelling ("ở Điện" is not "Ô Diên"); one typed
+    without accents matches any spelling."""
+    if not has_diacritics(typed) or key in gaz.aliases:
+        return True
+    names = [p.name for p in gaz.by_key.get(key, ())] + ([gaz.old[key]] if key in gaz.old else [])
+    return any(spelled_alike(typed, n) for n in names)
 
 
 def _adjacent(text: str, a: int, b: int) -> bool:
@@ -217,8 +249,8 @@ def _looks_like_name(word: str) -> bool:
 def _mention(text: str, span: tuple[int, int], key: str, level: str | None, known: bool,
              gaz: Gazetteer) -> PlaceMention:
     start, end = span
-    units = gaz.lookup(key, level)
-    if not units and key in gaz.aliases:
+    units = gaz.lookup(key, level) if known else ()
+    if known and not units and key in gaz.aliases:
         units = gaz.lookup(gaz.aliases[key])
     as_province = level in PROVINCE_LEVELS or level is None or not units
     successor = gaz.successor.get(key) if as_province and key not in gaz.provinces else None
@@ -229,8 +261,9 @@ def _mention(text: str, span: tuple[int, int], key: str, level: str | None, know
         provinces = {u.province for u in units}
         return PlaceMention(text[start:end], best.name, level or best.level,
                             best.province if len(provinces) == 1 else None, key, start, end, True, successor)
-    name = gaz.old.get(key) or _clean_typed(text, span, level)
-    return PlaceMention(text[start:end], name, level, None, key, start, end, known or key in gaz.old, successor)
+    name = (gaz.old.get(key) if known else None) or _clean_typed(text, span, level)
+    return PlaceMention(text[start:end], name, level, None, key, start, end, known,
+                        successor if known else None)
 
 
 def _clean_typed(text: str, span: tuple[int, int], level: str | None) -> str:
@@ -249,6 +282,9 @@ def _level_mentions(text: str, gaz: Gazetteer) -> list[PlaceMention]:
             continue
         end, key, known = found
         level = _LEVEL_WORDS[m.group(1)]
+        typed_level = text[m.start(1):m.end(1)]
+        if has_diacritics(text[m.start():end]) and m.group(1) != "tp" and not spelled_alike(typed_level, level):
+            continue  # "cơ quan Đảng", "quản lý": not "quận"
         out.append(_mention(text, (m.start(), end), key, level, known, gaz))
     return out
 

@@ -28,6 +28,7 @@ SUPPORTED = (".txt", ".md", *BINARY_SUFFIXES)
 MAX_PLAN_BYTES = 10 * 1024 * 1024  # default size limit of one plan file (settings: KEHOACH_MAX_PLAN_MB)
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 _PAGE_BREAK = re.compile("[\x0b\x0c]")
+NOT_A_PLAN = "not a plan: its header names no document type (Kế hoạch, Quyết định, …) and no document number"
 _SKIP_REASONS = {".doc": "old Word format; save it as .docx first"}
 
 
@@ -51,8 +52,27 @@ def skip_reason(path: Path) -> str:
     return _SKIP_REASONS.get(suffix, f"unsupported file type {suffix or '(none)'!r}; give {', '.join(SUPPORTED)}")
 
 
+def _has_plan_header(path: Path) -> bool:
+    """Whether a text file found in a folder is a plan: its header grammar (:func:`ingest.metadata.extract_metadata`)
+    finds a document type or a document number.  A folder's README or SOURCES notes have neither.  Binary files
+    (Word, PDF, scans) and files that cannot be read are kept: reading them later gives the clear error or text."""
+    if path.suffix.lower() not in (".txt", ".md"):
+        return True
+    from ingest.metadata import extract_metadata  # metadata loads the gazetteer: only when a folder is scanned
+
+    try:
+        text = _read_text_file(path)
+    except (OSError, ValueError):
+        return True
+    meta = extract_metadata(text)
+    return bool(meta.doc_type or meta.number)
+
+
 def scan(paths: list[Path]) -> Discovery:
-    """Plan files named directly or found (non-recursively, sorted) in the given folders, and the skipped ones."""
+    """Plan files named directly or found (non-recursively, sorted) in the given folders, and the skipped ones.
+
+    A file named directly is always read; a text file found in a folder is a plan only if its header names a
+    document type or number (:func:`_has_plan_header`), so notes beside the plans are listed as skipped."""
     out = Discovery()
     for p in paths:
         if not p.exists():
@@ -63,6 +83,9 @@ def scan(paths: list[Path]) -> Discovery:
         entries = sorted(x for x in p.iterdir() if x.is_file())
         inside = [x for x in entries if x.suffix.lower() in SUPPORTED and not x.name.startswith(".")]
         out.skipped.extend((x, skip_reason(x)) for x in entries if x not in inside)
+        notes = [x for x in inside if not _has_plan_header(x)]
+        out.skipped.extend((x, NOT_A_PLAN) for x in notes)
+        inside = [x for x in inside if x not in notes]
         if not inside:
             raise ValueError(f"{p}: folder holds no plan files ({', '.join(SUPPORTED)})")
         out.files.extend(inside)

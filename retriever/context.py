@@ -33,6 +33,7 @@ class AskContext:
     docs: list[str] | None = None  # plans in scope after the scope stage; None = every plan
     hits: list[Hit] = field(default_factory=list)  # fused search hits, best first
     qvec: np.ndarray | None = None  # the question's embedding, reused by composers that search again
+    note: str | None = None  # from the scope stage, said before the answer ("Tỉnh X đã sáp nhập vào …")
 
     @property
     def intent(self) -> str:
@@ -51,6 +52,7 @@ class AskContext:
 
     def answer(self, text: str, citations: tuple[Citation, ...], intent: str | None = None,
                evidence: str | None = None, facts: dict | None = None) -> Answer:
+        text = f"{self.note}\n{text}" if self.note else text
         return Answer(question=self.q.text, answer=text, abstained=False, citations=citations, id=self.qid,
                       intent=intent or self.intent, evidence=evidence, facts=facts)
 

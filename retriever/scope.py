@@ -11,6 +11,7 @@ from index.lexical import terms
 from ingest import docnumber
 from ingest.textnorm import repaired
 from retriever.corpus import Corpus
+from retriever.place_scope import PlaceScope
 from retriever.query import PlaceMatcher, Query, normalise_number, place_matcher
 
 _LEVEL_WORDS = ("xã", "tỉnh", "phường", "huyện")  # administrative-level words dropped to get a locality's name
@@ -20,6 +21,7 @@ _LEVEL_WORDS = ("xã", "tỉnh", "phường", "huyện")  # administrative-level
 class Scope:
     docs: list[str] | None  # the plans to answer from; None = every plan
     reason: str | None = None  # set: abstain, saying why (an unknown plan number or place)
+    note: str | None = None  # said before the answer (a merged province answered from its successor's plans)
 
 
 class ScopeResolver:
@@ -40,6 +42,7 @@ class ScopeResolver:
                             if d.meta.locality]
         self._mentions: dict[str, set[str]] = {}
         self._number_seen: dict[str, bool] = {}
+        self.gazetteer_places = PlaceScope(corpus, self.docs_mentioning)
 
     def resolve(self, q: Query, doc_ids: Collection[str] | None) -> Scope:
         """The question's own scope, then the caller's filter (which must name indexed plans)."""
@@ -49,7 +52,7 @@ class ScopeResolver:
         docs = self.restrict(named.docs, doc_ids)
         if docs == []:
             return Scope(None, "không có văn bản nào trong phạm vi đã lọc")
-        return Scope(docs)
+        return Scope(docs, note=named.note)
 
     def named(self, q: Query) -> Scope:
         """Documents the question names (by number or place); or a reason to abstain."""
@@ -65,12 +68,33 @@ class ScopeResolver:
                 return Scope(None, f"không có văn bản nào thực hiện văn bản số {as_typed(q, num)} trong kho")
         for mention in q.partial:  # "kế hoạch 165": the plans whose number has that serial (and kind)
             scoped |= {doc_id for doc_id, n in self._numbers if mention.matches(n)}
+        places = self.places_named(q)
+        if places.reason:
+            return places
+        scoped |= set(places.docs or ())
+        return Scope(sorted(scoped) if scoped else None, note=places.note)
+
+    def places_named(self, q: Query) -> Scope:
+        """Plans of the places the question names: gazetteer places by their plans' own areas
+        (:mod:`retriever.place_scope`), then bare names of indexed plans' localities ("Hà Đông")."""
+        scoped: set[str] = set()
+        covered: set[str] = set()
+        note = None
+        for m in self.gazetteer_places.mentions(q.text):
+            found = self.gazetteer_places.plans_of(m)
+            if found.reason:
+                return Scope(None, found.reason)
+            scoped |= found.docs
+            note = note or found.note
+            covered |= {m.key, repaired(m.name)}
         for place in q.places:
+            if any(f" {place} " in f" {c} " for c in covered):
+                continue
             hits = {doc_id for doc_id, loc in self._localities if place in loc} or self.docs_mentioning(place)
             if not hits:
-                return Scope(None, f"không có kế hoạch nào của/nhắc đến {as_typed(q, place)} trong kho")
+                return Scope(None, f"kho văn bản không có kế hoạch nào của/nhắc đến {as_typed(q, place)}")
             scoped |= hits
-        return Scope(sorted(scoped) if scoped else None)
+        return Scope(sorted(scoped), note=note)
 
     def restrict(self, docs: list[str] | None, doc_ids: Collection[str] | None) -> list[str] | None:
         """The question's own scope intersected with a caller's filter (UI filters, API)."""

@@ -53,7 +53,7 @@ def scope_stage(ctx: AskContext) -> Answer | None:
     scope = ctx.scope.resolve(ctx.q, ctx.doc_filter)
     if scope.reason:
         return ctx.abstain(scope.reason)
-    ctx.docs = scope.docs
+    ctx.docs, ctx.note = scope.docs, scope.note
     return None
 
 
