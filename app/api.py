@@ -23,7 +23,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import briefing, ui
-from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
+from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, shown_assignment_rows, shown_target_rows, to_csv
 from app.guards import HttpGuards
 from app.runtime import load_retriever
 from app.schemas import (
@@ -224,16 +224,20 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 def _summary(r: Retriever, d: StoredDocument) -> DocumentSummary:
     m = d.meta
     return DocumentSummary(doc_id=d.doc_id, source_file=d.source_file, number=m.number, doc_type=m.doc_type,
-                           issuer=m.issuer, locality=m.locality, date=m.date, signer=m.signer, ocr=m.ocr,
+                           issuer=m.issuer, locality=m.locality, date=m.date,
+                           signer=r.display.meta_field(d.doc_id, m.signer), ocr=m.ocr,
                            sections=len(d.sections), chunks=r.chunk_count(d.doc_id))
 
 
 def _detail(r: Retriever, d: StoredDocument) -> DocumentDetail:
     sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start,
                            end=s.end) for s in d.sections]
+    shown = r.display.document(d.doc_id)
+    meta = {**meta_to_json(d.meta), "signer": r.display.meta_field(d.doc_id, d.meta.signer),
+            "title": r.display.meta_field(d.doc_id, d.meta.title)}
     return DocumentDetail(doc_id=d.doc_id, source_file=d.source_file, sha256=d.sha256,
-                          meta=DocumentMeta(**meta_to_json(d.meta)), chunks=r.chunk_count(d.doc_id),
-                          sections=sections, text=d.text)
+                          meta=DocumentMeta(**meta), chunks=r.chunk_count(d.doc_id),
+                          sections=sections, text=shown.text, printed=shown.printed, restored=shown.restored)
 
 
 def _index_summary(manifest: dict[str, Any]) -> IndexSummary:
@@ -256,7 +260,7 @@ def _add_routes(app: FastAPI) -> None:
         """Câu trả lời trích nguyên văn từ kế hoạch, kèm các đoạn trích dẫn; `abstained` = true và
         `citations` rỗng khi không tìm thấy thông tin trong các kế hoạch đã lập chỉ mục."""
         with state.ask_slot(is_heavy(body.question, body.k)):
-            return AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json())
+            return AnswerOut.model_validate(r.display.answer_json(r.ask(body.question, k=body.k)))
 
     @app.get("/api/search", response_model=SearchOut, tags=["hỏi đáp"], summary="Tìm đoạn văn liên quan",
              responses=_ERRORS)
@@ -264,9 +268,10 @@ def _add_routes(app: FastAPI) -> None:
                state: Annotated[AppState, Depends(app_state)]) -> SearchOut:
         with state.ask_slot(is_heavy(params.q, params.k)):
             found = r.search(params.q, k=params.k)
+        shown = [r.display.chunk(h.chunk) for h in found]
         hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
-                             section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6))
-                for h in found]
+                             section=h.chunk.section, text=s.text, score=round(float(h.score), 6), **s.to_json())
+                for h, s in zip(found, shown, strict=True)]
         return SearchOut(query=params.q, hits=hits)
 
 
@@ -288,8 +293,8 @@ def _add_document_routes(app: FastAPI) -> None:
 
     @app.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def read_document(doc_id: str, state: Annotated[AppState, Depends(app_state)], start: int | None = None,
-                      end: int | None = None, q: Annotated[str | None, Query(max_length=1000)] = None
-                      ) -> HTMLResponse:
+                      end: int | None = None, q: Annotated[str | None, Query(max_length=1000)] = None,
+                      printed: bool = False) -> HTMLResponse:
         try:
             r = state.get()
         except IndexNotReady as exc:
@@ -299,7 +304,7 @@ def _add_document_routes(app: FastAPI) -> None:
             page = ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail))
             return HTMLResponse(page, status_code=404)
         cite = (start, end) if start is not None and end is not None else None
-        return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q))
+        return HTMLResponse(ui.document_page(d, r.chunk_count(doc_id), cite, q, None if printed else r.display))
 
 
 
@@ -348,7 +353,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             found = briefing.select_assignments(r.facts, r.documents, doc, agency)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = assignment_rows(found, r.documents)
+        rows = shown_assignment_rows(found, r.documents, r.display)
         if fmt == "csv":
             return _attachment(to_csv(rows, ASSIGNMENT_COLUMNS), "text/csv; charset=utf-8", briefing.ASSIGNMENTS_CSV)
         return rows
@@ -362,7 +367,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             found = briefing.select_targets(r.facts, r.documents, indicator, doc)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = target_rows(found, r.documents)
+        rows = shown_target_rows(found, r.documents, r.display)
         if fmt == "csv":
             return _attachment(to_csv(rows, TARGET_COLUMNS), "text/csv; charset=utf-8", briefing.TARGETS_CSV)
         return rows
@@ -380,6 +385,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             goals = briefing.select_targets(r.facts, docs, indicator, doc)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
+        found, goals = [r.display.record(a) for a in found], [r.display.record(t) for t in goals]  # as read
         content = briefing.build_briefing_docx(docs, found, goals, scope=briefing.scope_text(doc, agency, indicator))
         return _attachment(content, briefing.DOCX_MEDIA_TYPE, briefing.BRIEFING_DOCX)
 

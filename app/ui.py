@@ -184,7 +184,7 @@ def _ask_handler(get_retriever: RetrieverGetter) -> Callable[..., tuple]:
         turn = ask_turn(r, q[:MAX_CHARS], Filters(doc, loc, typ))
         now = [turn, *past]
         hidden = gr.update(value="", visible=False)
-        return render_turn(turn, _ocr_docs(r)), render_history(now[1:]), now, hidden
+        return render_turn(turn, _ocr_docs(r), r.display), render_history(now[1:]), now, hidden
     return on_ask
 
 
@@ -234,7 +234,7 @@ def _pick_handler(get_retriever: RetrieverGetter) -> Callable[[str | None], str]
         doc = r.bundle.documents.get(doc_id or "")
         if doc is None:
             return PICK_TEXT
-        return reader_html(doc, _chunk_count(r, doc.doc_id))
+        return reader_html(doc, _chunk_count(r, doc.doc_id), r.display)
     return on_pick
 
 
@@ -296,8 +296,9 @@ def _doc_filter(doc: str | None) -> str | None:
 def _brief_data(r: Retriever, agency: str, doc: str) -> tuple[list, list]:
     doc_id = _doc_filter(doc)
     docs = r.bundle.documents
-    return (briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or "")),
-            briefing.select_targets(r.facts, docs, None, doc_id))
+    tasks = briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or ""))
+    goals = briefing.select_targets(r.facts, docs, None, doc_id)
+    return [r.display.record(a) for a in tasks], [r.display.record(t) for t in goals]  # OCR plans restored
 
 
 def _chosen_indicator(choices: list[tuple[str, str]], indicator: str | None) -> str | None:
