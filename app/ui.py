@@ -287,17 +287,20 @@ class _Brief:
     matrix: gr.HTML
     indicator: gr.Dropdown
     chart: gr.HTML
+    printed: gr.Checkbox  # show OCR plans as printed instead of their restored reading
 
 
 def _doc_filter(doc: str | None) -> str | None:
     return None if doc in (ALL, None, "") else doc
 
 
-def _brief_data(r: Retriever, agency: str, doc: str) -> tuple[list, list]:
+def _brief_data(r: Retriever, agency: str, doc: str, printed: bool = False) -> tuple[list, list]:
     doc_id = _doc_filter(doc)
     docs = r.bundle.documents
     tasks = briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or ""))
     goals = briefing.select_targets(r.facts, docs, None, doc_id)
+    if printed:
+        return tasks, goals
     return [r.display.record(a) for a in tasks], [r.display.record(t) for t in goals]  # OCR plans restored
 
 
@@ -322,13 +325,13 @@ def _brief_downloads(r: Retriever, agency: str, doc: str, tasks: list, goals: li
 
 def _brief_refresh(get_retriever: RetrieverGetter) -> Callable[[str, str, str | None], tuple]:
     @guarded(lambda: (gr.skip(), notice_html(ERROR_TEXT), *[gr.skip()] * 7))
-    def refresh(agency: str, doc: str, indicator: str | None) -> tuple:
+    def refresh(agency: str, doc: str, indicator: str | None, printed: bool = False) -> tuple:
         try:
             r = get_retriever()
         except RuntimeError as exc:
             return (gr.skip(), notice_html(str(exc)), *[gr.skip()] * 7)
         docs = r.bundle.documents
-        tasks, goals = _brief_data(r, agency, doc)
+        tasks, goals = _brief_data(r, agency, doc, bool(printed))
         choices = briefing.indicator_choices(goals)
         ind = _chosen_indicator(choices, indicator)
         doc_choices = [("Tất cả văn bản", ALL), *[_doc_choice(d) for d in docs.values()]]
@@ -366,6 +369,8 @@ def _brief_layout() -> _Brief:
                                 max_length=200, scale=1, elem_id="kh-b-agency")
             doc = gr.Dropdown([("Tất cả văn bản", ALL)], value=ALL, label="Văn bản", scale=1,
                               elem_id="kh-b-doc")
+            printed = gr.Checkbox(False, label="Hiện văn bản scan (OCR) như bản in", scale=0, min_width=200,
+                                  info="Mặc định: đã khôi phục dấu tự động", elem_id="kh-b-printed")
         with gr.Row(elem_id="kh-b-downloads"):
             dl_tasks = gr.DownloadButton("Tải bảng phân công (CSV)", size="sm", scale=0, min_width=230,
                                          elem_id="kh-dl-assignments")
@@ -380,7 +385,7 @@ def _brief_layout() -> _Brief:
         indicator = gr.Dropdown([], label="Biểu đồ: chọn chỉ tiêu để so sánh giữa các kế hoạch",
                                 elem_id="kh-b-indicator")
         chart = gr.HTML("", elem_id="kh-b-chart")
-    return _Brief(tab, agency, doc, (dl_tasks, dl_goals, dl_note), count, table, matrix, indicator, chart)
+    return _Brief(tab, agency, doc, (dl_tasks, dl_goals, dl_note), count, table, matrix, indicator, chart, printed)
 
 
 def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
@@ -389,12 +394,13 @@ def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
     is opened and whenever a filter changes."""
     b = _brief_layout()
     outputs = [b.doc, b.count, b.table, b.matrix, b.indicator, b.chart, *b.downloads]
-    inputs = [b.agency, b.doc, b.indicator]
+    inputs = [b.agency, b.doc, b.indicator, b.printed]
     refresh = _brief_refresh(get_retriever)
     b.tab.select(refresh, inputs, outputs, api_visibility="private")
     b.agency.change(refresh, inputs, outputs, api_visibility="private", trigger_mode="always_last",
                     show_progress="hidden")
     b.doc.input(refresh, inputs, outputs, api_visibility="private")
+    b.printed.input(refresh, inputs, outputs, api_visibility="private")
     b.indicator.input(_brief_chart(get_retriever), [b.doc, b.indicator], b.chart, api_visibility="private")
     return b
 
