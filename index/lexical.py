@@ -114,9 +114,9 @@ def count_matrix(texts: Sequence[str], vocab: dict[str, int], progress: bool = F
     for d, text in enumerate(tqdm(texts, desc="lexical", unit="chunk", disable=not progress, mininterval=2)):
         counts: dict[int, int] = {}
         toks = terms(text)
+        lengths[d] = len(toks)  # the printed length: a restored reading is another spelling, not more text
         if restored is not None and restored[d]:
             toks += extra_terms(toks, restored[d])
-        lengths[d] = len(toks)
         for t in toks:
             tid = vocab.setdefault(t, len(vocab))
             counts[tid] = counts.get(tid, 0) + 1
