@@ -23,7 +23,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import admin, briefing, ui
-from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, assignment_rows, target_rows, to_csv
+from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, shown_assignment_rows, shown_target_rows, to_csv
 from app.guards import HttpGuards
 from app.page_view import add_page_route, page_field, page_figure_html, with_pages
 from app.runtime import load_retriever
@@ -225,16 +225,20 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 def _summary(r: Retriever, d: StoredDocument) -> DocumentSummary:
     m = d.meta
     return DocumentSummary(doc_id=d.doc_id, source_file=d.source_file, number=m.number, doc_type=m.doc_type,
-                           issuer=m.issuer, locality=m.locality, date=m.date, signer=m.signer, ocr=m.ocr,
+                           issuer=m.issuer, locality=m.locality, date=m.date,
+                           signer=r.display.meta_field(d.doc_id, m.signer), ocr=m.ocr,
                            sections=len(d.sections), chunks=r.chunk_count(d.doc_id))
 
 
 def _detail(r: Retriever, d: StoredDocument) -> DocumentDetail:
     sections = [SectionOut(path=list(s.path), label=s.label, title=s.title, kind=s.kind, start=s.start,
                            end=s.end) for s in d.sections]
+    shown = r.display.document(d.doc_id)
+    meta = {**meta_to_json(d.meta), "signer": r.display.meta_field(d.doc_id, d.meta.signer),
+            "title": r.display.meta_field(d.doc_id, d.meta.title)}
     return DocumentDetail(doc_id=d.doc_id, source_file=d.source_file, sha256=d.sha256,
-                          meta=DocumentMeta(**meta_to_json(d.meta)), chunks=r.chunk_count(d.doc_id),
-                          sections=sections, text=d.text)
+                          meta=DocumentMeta(**meta), chunks=r.chunk_count(d.doc_id),
+                          sections=sections, text=shown.text, printed=shown.printed, restored=shown.restored)
 
 
 def _index_summary(manifest: dict[str, Any]) -> IndexSummary:
@@ -257,7 +261,7 @@ def _add_routes(app: FastAPI) -> None:
         """Câu trả lời trích nguyên văn từ kế hoạch, kèm các đoạn trích dẫn; `abstained` = true và
         `citations` rỗng khi không tìm thấy thông tin trong các kế hoạch đã lập chỉ mục."""
         with state.ask_slot(is_heavy(body.question, body.k)):
-            return with_pages(r, AnswerOut.model_validate(r.ask(body.question, k=body.k).to_json()))
+            return with_pages(r, AnswerOut.model_validate(r.display.answer_json(r.ask(body.question, k=body.k))))
 
     @app.get("/api/search", response_model=SearchOut, response_model_exclude_unset=True, tags=["hỏi đáp"],
              summary="Tìm đoạn văn liên quan", responses=_ERRORS)
@@ -265,10 +269,11 @@ def _add_routes(app: FastAPI) -> None:
                state: Annotated[AppState, Depends(app_state)]) -> SearchOut:
         with state.ask_slot(is_heavy(params.q, params.k)):
             found = r.search(params.q, k=params.k)
+        shown = [r.display.chunk(h.chunk) for h in found]
         hits = [SearchHitOut(rank=h.rank, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_number=h.document.meta.number,
-                             section=h.chunk.section, text=h.chunk.text, score=round(float(h.score), 6),
+                             section=h.chunk.section, text=s.text, score=round(float(h.score), 6), **s.to_json(),
                              **page_field(h.document, h.chunk.start))
-                for h in found]
+                for h, s in zip(found, shown, strict=True)]
         return SearchOut(query=params.q, hits=hits)
 
 
@@ -290,8 +295,8 @@ def _add_document_routes(app: FastAPI) -> None:
 
     @app.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def read_document(doc_id: str, state: Annotated[AppState, Depends(app_state)], start: int | None = None,
-                      end: int | None = None, q: Annotated[str | None, Query(max_length=1000)] = None
-                      ) -> HTMLResponse:
+                      end: int | None = None, q: Annotated[str | None, Query(max_length=1000)] = None,
+                      printed: bool = False) -> HTMLResponse:
         try:
             r = state.get()
         except IndexNotReady as exc:
@@ -301,7 +306,7 @@ def _add_document_routes(app: FastAPI) -> None:
             page = ui.error_page("Không tìm thấy", str(_not_found(doc_id).detail))
             return HTMLResponse(page, status_code=404)
         cite = (start, end) if start is not None and end is not None else None
-        page = ui.document_page(d, r.chunk_count(doc_id), cite, q)
+        page = ui.document_page(d, r.chunk_count(doc_id), cite, q, None if printed else r.display)
         figure = page_figure_html(d, cite, _source_folders(state.settings))
         return HTMLResponse(page.replace('<div class="kh-readgrid">', figure + '<div class="kh-readgrid">', 1))
 
@@ -358,7 +363,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             found = briefing.select_assignments(r.facts, r.documents, doc, agency)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = assignment_rows(found, r.documents)
+        rows = shown_assignment_rows(found, r.documents, r.display)
         if fmt == "csv":
             return _attachment(to_csv(rows, ASSIGNMENT_COLUMNS), "text/csv; charset=utf-8", briefing.ASSIGNMENTS_CSV)
         return rows
@@ -372,7 +377,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             found = briefing.select_targets(r.facts, r.documents, indicator, doc)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
-        rows = target_rows(found, r.documents)
+        rows = shown_target_rows(found, r.documents, r.display)
         if fmt == "csv":
             return _attachment(to_csv(rows, TARGET_COLUMNS), "text/csv; charset=utf-8", briefing.TARGETS_CSV)
         return rows
@@ -390,6 +395,7 @@ def _add_briefing_routes(app: FastAPI) -> None:
             goals = briefing.select_targets(r.facts, docs, indicator, doc)
         except briefing.FilterError as exc:
             raise _invalid_filter(exc) from exc
+        found, goals = [r.display.record(a) for a in found], [r.display.record(t) for t in goals]  # as read
         content = briefing.build_briefing_docx(docs, found, goals, scope=briefing.scope_text(doc, agency, indicator))
         return _attachment(content, briefing.DOCX_MEDIA_TYPE, briefing.BRIEFING_DOCX)
 

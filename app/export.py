@@ -35,6 +35,22 @@ def target_rows(targets: list, documents: dict) -> list[dict]:
              "end": t.end} for t in targets]
 
 
+def with_printed(rows: list[dict], printed_rows: list[dict]) -> list[dict]:
+    """Rows of restored records, each with ``printed``: the columns whose value as printed differs."""
+    return [{**row, "printed": {k: str(p[k]) for k in row if p.get(k) != row[k]}}
+            for row, p in zip(rows, printed_rows, strict=True)]
+
+
+def shown_assignment_rows(assignments: list, documents: dict, display) -> list[dict]:
+    """Assignment rows as a reader sees them: OCR plans restored (``display``), the printed values in ``printed``."""
+    return with_printed(assignment_rows([display.record(a) for a in assignments], documents),
+                        assignment_rows(assignments, documents))
+
+
+def shown_target_rows(targets: list, documents: dict, display) -> list[dict]:
+    return with_printed(target_rows([display.record(t) for t in targets], documents), target_rows(targets, documents))
+
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection": what a spreadsheet may evaluate
 
 

@@ -58,6 +58,20 @@ class SearchParams(BaseModel):
     k: TopK = 5
 
 
+class LowConfidenceOut(BaseModel):
+    """A restored word the restorer was not sure of (offsets on the printed passage)."""
+
+    start: int
+    end: int
+    printed: str
+    restored: str
+    confidence: float
+
+
+_PRINTED = ("the text exactly as printed (OCR plans: `text` shows the restored diacritics; offsets are on this "
+            "text); equal to `text` for clean plans")
+
+
 class CitationOut(BaseModel):
     rank: int
     chunk_id: str
@@ -72,6 +86,9 @@ class CitationOut(BaseModel):
     score: float
     page: int | None = Field(None, description="trang (PDF, bản quét) nơi đoạn trích bắt đầu; không có với văn bản "
                                                "thuần")
+    printed: str | None = Field(default=None, description=_PRINTED)
+    restored: bool = Field(default=False, description="true when `text` is a restored reading of an OCR plan")
+    low_confidence: list[LowConfidenceOut] = Field(default_factory=list)
 
 
 class AnswerOut(BaseModel):
@@ -82,6 +99,8 @@ class AnswerOut(BaseModel):
     answer: str
     abstained: bool
     citations: list[CitationOut]
+    printed: str | None = Field(default=None, description="the answer as printed in the plan (see citations)")
+    restored: bool | None = None
 
 
 class SearchHitOut(BaseModel):
@@ -93,6 +112,9 @@ class SearchHitOut(BaseModel):
     text: str
     score: float
     page: int | None = Field(None, description="trang nơi đoạn bắt đầu (PDF, bản quét); không có với văn bản thuần")
+    printed: str | None = Field(default=None, description=_PRINTED)
+    restored: bool = False
+    low_confidence: list[LowConfidenceOut] = Field(default_factory=list)
 
 
 class SearchOut(BaseModel):
@@ -144,6 +166,8 @@ class DocumentDetail(BaseModel):
     chunks: int
     sections: list[SectionOut]
     text: str
+    printed: str | None = Field(default=None, description=_PRINTED + "; section offsets are on `printed`")
+    restored: bool = False
 
 
 class IndexSummary(BaseModel):
@@ -216,6 +240,8 @@ class AssignmentRow(BaseModel):
     confidence: str
     start: int
     end: int
+    printed: dict[str, str] = Field(default_factory=dict,
+                                    description="columns whose restored reading differs: their value as printed")
 
 
 class TargetRow(BaseModel):
@@ -233,3 +259,5 @@ class TargetRow(BaseModel):
     period: str = Field(description='mốc thời gian: "2030", "từ 2026", "2026-2030"')
     start: int
     end: int
+    printed: dict[str, str] = Field(default_factory=dict,
+                                    description="columns whose restored reading differs: their value as printed")

@@ -181,7 +181,7 @@ def _ask_handler(get_retriever: RetrieverGetter) -> Callable[..., tuple]:
         turn = ask_turn(r, q[:MAX_CHARS], Filters(doc, loc, typ))
         now = [turn, *past]
         hidden = gr.update(value="", visible=False)
-        return render_turn(turn, _ocr_docs(r)), render_history(now[1:]), now, hidden
+        return render_turn(turn, _ocr_docs(r), r.display), render_history(now[1:]), now, hidden
     return on_ask
 
 
@@ -232,7 +232,7 @@ def _pick_handler(get_retriever: RetrieverGetter) -> Callable[[str | None], str]
         doc = r.bundle.documents.get(doc_id or "")
         if doc is None:
             return PICK_TEXT
-        return reader_html(doc, _chunk_count(r, doc.doc_id))
+        return reader_html(doc, _chunk_count(r, doc.doc_id), r.display)
     return on_pick
 
 
@@ -286,17 +286,21 @@ class _Brief:
     matrix: gr.HTML
     indicator: gr.Dropdown
     chart: gr.HTML
+    printed: gr.Checkbox  # show OCR plans as printed instead of their restored reading
 
 
 def _doc_filter(doc: str | None) -> str | None:
     return None if doc in (ALL, None, "") else doc
 
 
-def _brief_data(r: Retriever, agency: str, doc: str) -> tuple[list, list]:
+def _brief_data(r: Retriever, agency: str, doc: str, printed: bool = False) -> tuple[list, list]:
     doc_id = _doc_filter(doc)
     docs = r.bundle.documents
-    return (briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or "")),
-            briefing.select_targets(r.facts, docs, None, doc_id))
+    tasks = briefing.select_assignments(r.facts, docs, doc_id, nfc(agency or ""))
+    goals = briefing.select_targets(r.facts, docs, None, doc_id)
+    if printed:
+        return tasks, goals
+    return [r.display.record(a) for a in tasks], [r.display.record(t) for t in goals]  # OCR plans restored
 
 
 def _chosen_indicator(choices: list[tuple[str, str]], indicator: str | None) -> str | None:
@@ -320,13 +324,13 @@ def _brief_downloads(r: Retriever, agency: str, doc: str, tasks: list, goals: li
 
 def _brief_refresh(get_retriever: RetrieverGetter) -> Callable[[str, str, str | None], tuple]:
     @guarded(lambda: (gr.skip(), notice_html(ERROR_TEXT), *[gr.skip()] * 7))
-    def refresh(agency: str, doc: str, indicator: str | None) -> tuple:
+    def refresh(agency: str, doc: str, indicator: str | None, printed: bool = False) -> tuple:
         try:
             r = get_retriever()
         except RuntimeError as exc:
             return (gr.skip(), notice_html(str(exc)), *[gr.skip()] * 7)
         docs = r.bundle.documents
-        tasks, goals = _brief_data(r, agency, doc)
+        tasks, goals = _brief_data(r, agency, doc, bool(printed))
         choices = briefing.indicator_choices(goals)
         ind = _chosen_indicator(choices, indicator)
         doc_choices = [("Tất cả văn bản", ALL), *[_doc_choice(d) for d in docs.values()]]
@@ -364,6 +368,8 @@ def _brief_layout() -> _Brief:
                                 max_length=200, scale=1, elem_id="kh-b-agency")
             doc = gr.Dropdown([("Tất cả văn bản", ALL)], value=ALL, label="Văn bản", scale=1,
                               elem_id="kh-b-doc")
+            printed = gr.Checkbox(False, label="Hiện văn bản scan (OCR) như bản in", scale=0, min_width=200,
+                                  info="Mặc định: đã khôi phục dấu tự động", elem_id="kh-b-printed")
         with gr.Row(elem_id="kh-b-downloads"):
             dl_tasks = gr.DownloadButton("Tải bảng phân công (CSV)", size="sm", scale=0, min_width=230,
                                          elem_id="kh-dl-assignments")
@@ -378,7 +384,7 @@ def _brief_layout() -> _Brief:
         indicator = gr.Dropdown([], label="Biểu đồ: chọn chỉ tiêu để so sánh giữa các kế hoạch",
                                 elem_id="kh-b-indicator")
         chart = gr.HTML("", elem_id="kh-b-chart")
-    return _Brief(tab, agency, doc, (dl_tasks, dl_goals, dl_note), count, table, matrix, indicator, chart)
+    return _Brief(tab, agency, doc, (dl_tasks, dl_goals, dl_note), count, table, matrix, indicator, chart, printed)
 
 
 def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
@@ -387,12 +393,13 @@ def briefing_tab(get_retriever: RetrieverGetter) -> _Brief:
     is opened and whenever a filter changes."""
     b = _brief_layout()
     outputs = [b.doc, b.count, b.table, b.matrix, b.indicator, b.chart, *b.downloads]
-    inputs = [b.agency, b.doc, b.indicator]
+    inputs = [b.agency, b.doc, b.indicator, b.printed]
     refresh = _brief_refresh(get_retriever)
     b.tab.select(refresh, inputs, outputs, api_visibility="private")
     b.agency.change(refresh, inputs, outputs, api_visibility="private", trigger_mode="always_last",
                     show_progress="hidden")
     b.doc.input(refresh, inputs, outputs, api_visibility="private")
+    b.printed.input(refresh, inputs, outputs, api_visibility="private")
     b.indicator.input(_brief_chart(get_retriever), [b.doc, b.indicator], b.chart, api_visibility="private")
     return b
 

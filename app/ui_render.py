@@ -19,6 +19,7 @@ from index.store import StoredDocument
 from ingest.records import Section, plan_label, plan_reference
 from ingest.textnorm import nfc, repaired
 from retriever.answer import Citation
+from retriever.display import Display
 from retriever.facts import target_label
 
 TITLE = "Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW"
@@ -188,7 +189,22 @@ def _answer_body(text: str) -> str:
     return "".join(rows)
 
 
-def citation_card(c: Citation, terms: QueryTerms, question: str, ocr: bool) -> str:
+def printed_toggle(printed_html: str) -> str:
+    """The text as printed, one click away under a restored reading."""
+    return (f'<details class="kh-printed"><summary>Xem như bản in (OCR)</summary>'
+            f'<div class="kh-printed-text">{printed_html}</div></details>')
+
+
+def passage_html(c: Citation, terms: QueryTerms, display: Display | None) -> str:
+    """The passage of a card: restored (uncertain words marked) with the printed text a click away, or as printed."""
+    printed = highlight(reflow(c.text), terms)
+    shown = display.citation(c) if display is not None else None
+    if shown is None or not shown.restored:
+        return f'<div class="kh-passage">{printed}</div>'
+    return f'<div class="kh-passage kh-restored">{reflow(shown.html())}</div>{printed_toggle(printed)}'
+
+
+def citation_card(c: Citation, terms: QueryTerms, question: str, ocr: bool, display: Display | None = None) -> str:
     meta = " · ".join(esc(x) for x in (c.issuer, c.date) if x)
     ocr_note = ('<span class="kh-badge" title="Văn bản scan được nhận dạng chữ tự động; chữ có thể sai dấu">'
                 "Bản scan (OCR)</span>") if ocr else ""
@@ -199,24 +215,33 @@ def citation_card(c: Citation, terms: QueryTerms, question: str, ocr: bool) -> s
         f'<span class="kh-doc">{esc(plan_label(c.doc_type, c.doc_number))}</span>'
         f'<span class="kh-meta">{meta}</span>{ocr_note}</div>'
         f'<div class="kh-section">Mục: {esc(c.section)}</div>'
-        f'<div class="kh-passage">{highlight(reflow(c.text), terms)}</div>'
+        f"{passage_html(c, terms, display)}"
         f'<div class="kh-card-foot"><a href="{esc(link)}" target="_blank" rel="noopener">'
         f"Mở văn bản tại đoạn này ↗</a><span class=\"kh-file\">{esc(c.source_file)}</span></div>"
         "</article>"
     )
 
 
-def render_turn(turn: Turn, ocr_docs: Iterable[str] = ()) -> str:
+def _answer_html(turn: Turn, display: Display | None) -> str:
+    shown = display.string(turn.answer, [c.doc_id for c in turn.citations]) if display is not None else None
+    if shown is None or not shown.restored:
+        return f'<div class="kh-a">{_answer_body(turn.answer)}</div>'
+    toggle = printed_toggle(_answer_body(shown.printed))
+    return f'<div class="kh-a kh-restored">{_answer_body(shown.text)}{toggle}</div>'
+
+
+def render_turn(turn: Turn, ocr_docs: Iterable[str] = (), display: Display | None = None) -> str:
+    """One answer with its citation cards; with ``display``, OCR plans show their restored reading."""
     ocr = set(ocr_docs)
     cls = "kh-answer kh-refusal" if turn.abstained else "kh-answer"
     scope = f'<div class="kh-scope">{esc(turn.scope)}</div>' if turn.scope else ""
     parts = [f'<section class="{cls}"><div class="kh-q"><span>Câu hỏi</span>{esc(turn.question)}</div>',
-             f'<div class="kh-a">{_answer_body(turn.answer)}</div>{scope}</section>']
+             f"{_answer_html(turn, display)}{scope}</section>"]
     if turn.citations:
         terms = query_terms(turn.question)
         parts.append(f'<h3 class="kh-sources-title">Nguồn trích dẫn ({len(turn.citations)})</h3>'
                      '<div class="kh-sources">')
-        parts += [citation_card(c, terms, turn.question, c.doc_id in ocr) for c in turn.citations]
+        parts += [citation_card(c, terms, turn.question, c.doc_id in ocr, display) for c in turn.citations]
         parts.append("</div>")
     return "".join(parts)
 
@@ -257,9 +282,16 @@ def section_tree_html(doc_id: str, sections: Sequence[Section], href_prefix: str
     return f'<nav class="kh-tree" aria-label="Mục lục"><ol>{"".join(items)}</ol></nav>'
 
 
+def _segment_html(doc: StoredDocument, a: int, b: int, terms: QueryTerms | None, display: Display | None) -> str:
+    if display is not None and display.restoration(doc.doc_id) is not None:
+        return display.span(doc.doc_id, a, b).html()
+    return highlight(doc.text[a:b], terms) if terms is not None else esc(doc.text[a:b])
+
+
 def document_text_html(doc: StoredDocument, cite: tuple[int, int] | None = None,
-                       terms: QueryTerms | None = None) -> str:
-    """The full text with an anchor at every section start and the cited span in <mark id="c-START">."""
+                       terms: QueryTerms | None = None, display: Display | None = None) -> str:
+    """The full text with an anchor at every section start and the cited span in <mark id="c-START">; with
+    ``display`` an OCR plan shows its restored reading (anchors and the citation stay on the printed offsets)."""
     text = doc.text
     if cite and not 0 <= cite[0] < cite[1] <= len(text):
         cite = None
@@ -275,34 +307,63 @@ def document_text_html(doc: StoredDocument, cite: tuple[int, int] | None = None,
         if cite and a == cite[0]:
             out.append(f'<mark class="kh-cite" id="c-{cite[0]}">')
         inside = cite is not None and terms is not None and cite[0] <= a < cite[1]
-        out.append(highlight(text[a:b], terms) if inside else esc(text[a:b]))
+        out.append(_segment_html(doc, a, b, terms if inside else None, display))
     if cite and cite[1] == len(text):
         out.append("</mark>")
     return f'<div class="kh-doctext">{"".join(out)}</div>'
 
 
-def document_header_html(doc: StoredDocument, chunks: int, link: bool = True) -> str:
+RESTORED_NOTE = ("Bản scan được nhận dạng chữ tự động (OCR); dấu tiếng Việt đã được khôi phục tự động. Từ gạch "
+                 "chấm là từ chưa chắc chắn (di chuột để xem bản in); tên người chưa chắc chắn giữ như bản in. "
+                 "Trích dẫn luôn theo bản in.")
+
+
+def document_header_html(doc: StoredDocument, chunks: int, link: bool = True, display: Display | None = None,
+                         toggle: str = "") -> str:
     m = doc.meta
-    rows = [("Cơ quan ban hành", m.issuer), ("Địa bàn", m.locality), ("Ngày", m.date), ("Người ký", m.signer),
+    signer = display.meta_field(doc.doc_id, m.signer) if display is not None else m.signer
+    rows = [("Cơ quan ban hành", m.issuer), ("Địa bàn", m.locality), ("Ngày", m.date), ("Người ký", signer),
             ("Tệp gốc", doc.source_file), ("Số mục / đoạn", f"{len(doc.sections)} / {chunks}")]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)
     ocr = ('<p class="kh-ocr-note">Bản scan được nhận dạng chữ tự động (OCR): chữ trong văn bản có thể '
            "sai dấu; đối chiếu bản gốc khi trích dẫn.</p>") if m.ocr else ""
+    if m.ocr and display is not None:
+        ocr = f'<p class="kh-ocr-note">{esc(RESTORED_NOTE)}</p>'
+    ocr += toggle
     open_link = (f'<a class="kh-open" href="{esc(doc_link(doc.doc_id))}" target="_blank" rel="noopener">'
                  "Mở toàn văn trong thẻ mới ↗</a>") if link else ""
     return (f'<header class="kh-dochead"><h2>{esc(plan_label(m.doc_type, m.number))}</h2>'
-            f'<p class="kh-doctitle">{esc(m.title)}</p><dl>{dl}</dl>{ocr}{open_link}</header>')
+            f'<p class="kh-doctitle">{esc(display.meta_field(doc.doc_id, m.title) if display else m.title)}</p>'
+            f"<dl>{dl}</dl>{ocr}{open_link}</header>")
 
 
-def reader_html(doc: StoredDocument, chunks: int) -> str:
-    """The Documents tab's reader: header, table of contents, full text."""
-    return (f'<div class="kh-reader">{document_header_html(doc, chunks)}<div class="kh-readgrid">'
-            f"{section_tree_html(doc.doc_id, doc.sections)}{document_text_html(doc)}</div></div>")
+def reader_html(doc: StoredDocument, chunks: int, display: Display | None = None) -> str:
+    """The Documents tab's reader: header, table of contents, full text (OCR plans restored with ``display``;
+    the page it links to shows them as printed one click away)."""
+    toggle = (f'<p class="kh-toggle"><a href="{esc(doc_link(doc.doc_id))}?printed=1" target="_blank" '
+              'rel="noopener">Xem như bản in ↗</a></p>') if display is not None and doc.meta.ocr else ""
+    return (f'<div class="kh-reader">{document_header_html(doc, chunks, display=display, toggle=toggle)}'
+            f'<div class="kh-readgrid">{section_tree_html(doc.doc_id, doc.sections)}'
+            f"{document_text_html(doc, display=display)}</div></div>")
+
+
+def _page_toggle(doc: StoredDocument, cite: tuple[int, int] | None, question: str | None, printed: bool) -> str:
+    """The reader page's link between the restored reading and the text as printed (same citation)."""
+    if not doc.meta.ocr:
+        return ""
+    params = {k: v for k, v in (("start", cite[0] if cite else None), ("end", cite[1] if cite else None),
+                                ("q", question)) if v not in (None, "")}
+    if not printed:
+        params["printed"] = "1"
+    label = "Xem bản đã khôi phục dấu" if printed else "Xem như bản in"
+    href = f"?{urlencode(params)}" + (f"#c-{cite[0]}" if cite else "")
+    return f'<p class="kh-toggle"><a href="{esc(href)}">{label}</a></p>'
 
 
 def document_page(doc: StoredDocument, chunks: int, cite: tuple[int, int] | None,
-                  question: str | None) -> str:
-    """Standalone page for ``/doc/{doc_id}``: opened from a citation card, scrolled to the cited span."""
+                  question: str | None, display: Display | None = None) -> str:
+    """Standalone page for ``/doc/{doc_id}``: opened from a citation card, scrolled to the cited span; an OCR
+    plan restored when ``display`` is given (else as printed), with a link to the other reading."""
     if cite and not 0 <= cite[0] < cite[1] <= len(doc.text):
         cite = None  # no jump link to a span the page does not mark
     terms = query_terms(question)
@@ -314,9 +375,9 @@ def document_page(doc: StoredDocument, chunks: int, cite: tuple[int, int] | None
             f"<title>{esc(title)} – {esc(TITLE)}</title><style>{PAGE_CSS}{UI_CSS}</style></head>"
             f'<body class="kh-page"><div class="kh-reader">'
             f'<p class="kh-back"><a href="../">← Quay lại trang hỏi đáp</a></p>'
-            f"{document_header_html(doc, chunks, link=False)}{jump}"
-            f'<div class="kh-readgrid">{section_tree_html(doc.doc_id, doc.sections)}'
-            f"{document_text_html(doc, cite, terms)}</div></div></body></html>")
+            f"{document_header_html(doc, chunks, False, display, _page_toggle(doc, cite, question, display is None))}"
+            f'{jump}<div class="kh-readgrid">{section_tree_html(doc.doc_id, doc.sections)}'
+            f"{document_text_html(doc, cite, terms, display)}</div></div></body></html>")
 
 
 def error_page(status_text: str, message: str) -> str:

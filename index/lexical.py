@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 from tqdm import tqdm
 
+from index.restored import extra_terms
 from ingest.textnorm import search_tokens
 
 K1 = 1.2
@@ -96,8 +97,11 @@ class LexicalCounts:
 
 
 def count_matrix(texts: Sequence[str], vocab: dict[str, int], progress: bool = False, block: int = 4096,
-                  ) -> tuple[sparse.csr_matrix, np.ndarray]:
+                 restored: Sequence[str | None] | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Term counts of ``texts`` (rows) over ``vocab``, which grows with new terms in order of appearance.
+
+    ``restored``: per text, the restored reading of an OCR passage (or None); its terms the printed text lacks
+    are counted too (:func:`index.restored.extra_terms`).
 
     Python lists are turned into compact arrays every ``block`` texts, so memory stays near the final
     matrix's size (8 bytes per stored count) even at hundreds of thousands of chunks."""
@@ -110,7 +114,9 @@ def count_matrix(texts: Sequence[str], vocab: dict[str, int], progress: bool = F
     for d, text in enumerate(tqdm(texts, desc="lexical", unit="chunk", disable=not progress, mininterval=2)):
         counts: dict[int, int] = {}
         toks = terms(text)
-        lengths[d] = len(toks)
+        lengths[d] = len(toks)  # the printed length: a restored reading is another spelling, not more text
+        if restored is not None and restored[d]:
+            toks += extra_terms(toks, restored[d])
         for t in toks:
             tid = vocab.setdefault(t, len(vocab))
             counts[tid] = counts.get(tid, 0) + 1
@@ -151,23 +157,24 @@ def bm25_weights(tf: sparse.spmatrix, lengths: np.ndarray) -> tuple[sparse.csc_m
     return weights, idf, compact
 
 
-def build_lexical(texts: Sequence[str], progress: bool = False) -> tuple[LexicalIndex, LexicalCounts]:
-    """BM25 over ``texts`` plus the term counts an incremental update needs."""
+def build_lexical(texts: Sequence[str], progress: bool = False, restored: Sequence[str | None] | None = None
+                  ) -> tuple[LexicalIndex, LexicalCounts]:
+    """BM25 over ``texts`` (and the restored readings of OCR passages) plus the counts an update needs."""
     vocab: dict[str, int] = {}
-    tf, lengths = count_matrix(texts, vocab, progress)
+    tf, lengths = count_matrix(texts, vocab, progress, restored=restored)
     weights, idf, counts = bm25_weights(tf, lengths)
     return LexicalIndex(vocab=vocab, weights=weights, idf=idf), LexicalCounts(counts, lengths)
 
 
-def update_lexical(lex: LexicalIndex, counts: LexicalCounts, keep: np.ndarray, new_texts: Sequence[str]
-                   ) -> tuple[LexicalIndex, LexicalCounts]:
+def update_lexical(lex: LexicalIndex, counts: LexicalCounts, keep: np.ndarray, new_texts: Sequence[str],
+                   new_restored: Sequence[str | None] | None = None) -> tuple[LexicalIndex, LexicalCounts]:
     """BM25 after dropping rows where ``keep`` is False and appending ``new_texts``: only the new texts are
     tokenised; every weight is recomputed (N, document frequencies and average length change) from counts.
     Terms no chunk uses any more leave the vocabulary, as in a full rebuild."""
     w = lex.weights
     old = sparse.csc_matrix((counts.counts.astype(np.uint32), w.indices, w.indptr), shape=w.shape).tocsr()[keep]
     vocab = dict(lex.vocab)
-    new_tf, new_len = count_matrix(new_texts, vocab)
+    new_tf, new_len = count_matrix(new_texts, vocab, restored=new_restored)
     old.resize((old.shape[0], len(vocab)))
     tf = sparse.vstack([old, new_tf], format="csc")
     lengths = np.concatenate([counts.lengths[keep], new_len]).astype(np.float32)

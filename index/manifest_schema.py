@@ -35,6 +35,12 @@ class FactsInfo(_Open):
     fingerprint: StrictStr
 
 
+class RestorerInfo(_Open):
+    restorer: StrictStr
+    model_version: StrictStr
+    model_sha256: StrictStr
+
+
 class Manifest(_Open):
     format_version: StrictInt
     normalisation: StrictStr
@@ -45,6 +51,7 @@ class Manifest(_Open):
     checksums: dict[str, StrictStr] = Field(default_factory=dict)
     faiss: FaissInfo = Field(default_factory=FaissInfo)
     facts: FactsInfo | None = None
+    restorer: RestorerInfo | None = None  # OCR diacritic restorer that made ``restored.jsonl``
     build: dict[str, Any] = Field(default_factory=dict)
 
 

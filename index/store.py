@@ -31,6 +31,15 @@ from index.embed_cache import CachedEncoder, EmbeddingCache
 from index.encoder import Encoder
 from index.lexical import COUNTS_FILE, K1, B, LexicalCounts, LexicalIndex, build_lexical, update_lexical
 from index.manifest_schema import manifest_problem
+from index.restored import (
+    RESTORED_FILE,
+    Restorations,
+    chunk_restored_texts,
+    load_restorations,
+    restore_documents,
+    restorer_info,
+    write_restorations,
+)
 from ingest.chunking import ChunkSettings
 from ingest.records import Chunk, DocMeta, Document, Section, meta_from_json, meta_to_json
 from ingest.textnorm import NORMALISATION_VERSION
@@ -41,7 +50,7 @@ FORMAT_VERSION = 1
 REQUIRED_FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "vectors.npy", "dense.faiss",
                   "lexical.npz", "lexical_vocab.json")
 FACTS_FILE = "facts.jsonl"  # optional: each plan's assignments and targets, extracted once at build time
-OPTIONAL_FILES = (COUNTS_FILE, FACTS_FILE)
+OPTIONAL_FILES = (COUNTS_FILE, FACTS_FILE, RESTORED_FILE)
 EMBED_BLOCK = 2048  # texts embedded (and cached) per step of a build
 
 
@@ -157,6 +166,7 @@ class IndexBundle:
     lexical: LexicalIndex
     lexical_counts: LexicalCounts | None = None  # loaded lazily (only updates need it)
     facts: Facts | None = None  # None: not stored (or stale); the retriever extracts them itself
+    restorations: Restorations | None = None  # OCR plans' restored diacritics (None: not stored or stale)
 
     @property
     def assignments(self) -> list | None:
@@ -174,6 +184,11 @@ class IndexBundle:
     def chunk_texts(self) -> list[str]:
         return [index_text(self.documents[c.doc_id].meta, c) for c in self.chunks]
 
+    def restored_texts(self) -> list[str | None]:
+        """The restored reading of each OCR chunk (None elsewhere), lexically indexed beside the printed one."""
+        return chunk_restored_texts(self.chunks, {k: d.text for k, d in self.documents.items()},
+                                    self.restorations)
+
     def counts(self) -> LexicalCounts:
         """Term counts for BM25 updates: from memory, the directory, or (older indexes) re-tokenised."""
         if self.lexical_counts is None:
@@ -185,7 +200,8 @@ class IndexBundle:
             else:
                 log.warning("no usable lexical counts: re-tokenising every chunk once",
                             extra={"dir": str(self.directory), "chunks": len(self.chunks)})
-                self.lexical, self.lexical_counts = build_lexical(self.chunk_texts())
+                self.lexical, self.lexical_counts = build_lexical(self.chunk_texts(),
+                                                                  restored=self.restored_texts())
         return self.lexical_counts
 
 
@@ -247,10 +263,12 @@ def build_index(documents: list[Document], chunks: list[Chunk], encoder: Encoder
         stats = enc.stats.to_json() if isinstance(enc, CachedEncoder) else {"embedded": len(texts)}
     log.info("embedded chunks", extra={"chunks": len(texts), "seconds": round(embed_s, 2), **stats,
                                        "chunks_per_s": round(len(texts) / max(embed_s, 1e-9), 1)})
-    lexical, counts = build_lexical(texts, progress=progress)
+    restorations = restore_documents(stored.values())
+    restored = chunk_restored_texts(chunks, {k: d.text for k, d in stored.items()}, restorations)
+    lexical, counts = build_lexical(texts, progress=progress, restored=restored)
     bundle = IndexBundle(out_dir, {}, stored, list(chunks), np.ascontiguousarray(vectors, dtype=np.float32),
                          DenseIndex.build(vectors, dense, progress=progress), lexical, counts,
-                         extract_facts(stored.values(), progress))
+                         extract_facts(stored.values(), progress), restorations)
     bundle.manifest = _manifest(bundle, encoder, settings, dense, {"embedding": stats,
                                                                     "embed_seconds": round(embed_s, 2)})
     write_index(bundle, out_dir)
@@ -283,6 +301,8 @@ def _manifest(b: IndexBundle, encoder: Encoder, settings: ChunkSettings | dict, 
             "file": FACTS_FILE, "fingerprint": facts_fingerprint(),
             "assignments": sum(len(a) for a, _ in b.facts.values()),
             "targets": sum(len(t) for _, t in b.facts.values())},
+        "restorer": None if b.restorations is None else {
+            **restorer_info(), "file": RESTORED_FILE, "plans": len(b.restorations)},
     }
 
 
@@ -359,13 +379,13 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
         documents[doc.doc_id] = StoredDocument.from_document(doc)
     new_chunks = [c for _, cs in todo for c in cs]
     new_texts = [index_text(documents[c.doc_id].meta, c) for c in new_chunks]
-    counts = bundle.counts()
-    t["counts"] = time.perf_counter()
+    restorations, new_restored = _updated_restorations(bundle, documents, drop, todo)
+    counts, t["counts"] = bundle.counts(), time.perf_counter()
 
     enc = CachedEncoder(encoder, cache if cache is not None else EmbeddingCache(encoder.name, encoder.dim))
     new_vecs = _embed_new(bundle, keep, new_texts, enc, batch_size, progress)
     t["embed"] = time.perf_counter()
-    lexical, counts = update_lexical(bundle.lexical, counts, keep, new_texts)
+    lexical, counts = update_lexical(bundle.lexical, counts, keep, new_texts, new_restored)
     t["lexical"] = time.perf_counter()
     vectors = np.concatenate([bundle.vectors[keep], new_vecs]).astype(np.float32, copy=False)
     dense = dense or DenseSettings.from_json(bundle.manifest.get("faiss", {}).get("settings"))
@@ -375,7 +395,7 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     chunks = [c for c, k in zip(bundle.chunks, keep, strict=True) if k] + new_chunks
     facts = _updated_facts(bundle, documents, drop, [doc for doc, _ in todo])
     t["facts"] = time.perf_counter()
-    out = IndexBundle(index_dir, {}, documents, chunks, vectors, dense_index, lexical, counts, facts)
+    out = IndexBundle(index_dir, {}, documents, chunks, vectors, dense_index, lexical, counts, facts, restorations)
     stats = enc.stats.to_json()
     change = {"added": added, "changed": changed, "removed": sorted(removed), "embedding": stats}
     out.manifest = _updated_manifest(out, bundle.manifest, encoder, dense, change)
@@ -417,6 +437,19 @@ def _updated_facts(bundle: IndexBundle, documents: dict[str, StoredDocument], dr
     facts = {d: f for d, f in facts.items() if d in documents and d not in drop}
     facts.update(extract_facts(documents[doc.doc_id] for doc in new_docs))
     return facts
+
+
+def _updated_restorations(bundle: IndexBundle, documents: dict[str, StoredDocument], drop: set[str],
+                          todo: list[tuple[Document, list[Chunk]]]) -> tuple[Restorations, list[str | None]]:
+    """Stored restorations of the plans kept plus the new plans' (all restored again when none are stored), and
+    the restored reading of each new chunk for the lexical index."""
+    if bundle.restorations is None:
+        out = restore_documents(documents.values())
+    else:
+        out = {d: r for d, r in bundle.restorations.items() if d in documents and d not in drop}
+        out.update(restore_documents(documents[doc.doc_id] for doc, _ in todo))
+    new_chunks = [c for _, cs in todo for c in cs]
+    return out, chunk_restored_texts(new_chunks, {k: d.text for k, d in documents.items()}, out)
 
 
 def _updated_manifest(out: IndexBundle, before: dict, encoder: Encoder, dense: DenseSettings, change: dict) -> dict:
@@ -491,6 +524,8 @@ def _write_files(b: IndexBundle, d: Path) -> None:
             f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
     np.save(d / "vectors.npy", b.vectors, allow_pickle=False)
     atomic.checkpoint("writing")
+    if b.restorations is not None:
+        write_restorations(b.restorations, b.documents, d / RESTORED_FILE)
     if b.facts is not None and set(b.facts) >= set(b.documents):
         _write_facts(b.facts, b.documents, d / FACTS_FILE)
     elif (b.manifest.get("facts") or {}).get("file"):
@@ -563,7 +598,9 @@ def _read_bundle(real: Path, directory: Path, manifest: dict) -> IndexBundle:
     vectors = np.load(real / "vectors.npy", allow_pickle=False)
     dense = DenseIndex.load(real / "dense.faiss")
     lexical = LexicalIndex.load(real)
-    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical, None, _load_facts(real, manifest))
+    restorations = load_restorations(real, manifest, {k: d.text for k, d in docs.items()})
+    return IndexBundle(directory, manifest, docs, chunks, vectors, dense, lexical, None, _load_facts(real, manifest),
+                       restorations)
 
 
 def _check_consistent(b: IndexBundle, fix: str) -> None:

@@ -19,6 +19,7 @@ from retriever.checks import relevance
 from retriever.composers import compose
 from retriever.context import AskContext
 from retriever.corpus import Corpus
+from retriever.display import Display
 from retriever.facts import FactIndex
 from retriever.query import Query, analyse
 from retriever.scope import ScopeResolver
@@ -88,6 +89,7 @@ class Retriever:
         self.settings = answer or AnswerSettings()
         self.corpus = Corpus(bundle)
         self.scope = ScopeResolver(self.corpus)
+        self.display = Display(bundle.documents, bundle.restorations)  # restored readings of OCR plans
 
     @property
     def documents(self) -> dict[str, StoredDocument]:

@@ -12,7 +12,7 @@ from app.settings import Settings
 from retriever.service import Retriever
 
 CITATION_KEYS = {"rank", "chunk_id", "doc_id", "doc_number", "doc_type", "issuer", "date", "source_file",
-                 "section", "text", "score"}
+                 "section", "text", "score", "printed", "restored", "low_confidence"}
 DIEN_BIEN = "Tỉnh Điện Biên phấn đấu tuổi thọ trung bình đến năm 2030 là bao nhiêu?"
 ACCENT_FREE = "ai chu tri day manh cai cach tai chinh y te va bao hiem y te o xa Ha Dong"
 UNANSWERABLE = "Tỉnh Lào Cai giao cơ quan nào chủ trì?"
@@ -29,7 +29,7 @@ def _ask(client: TestClient, question: str, k: int | None = None) -> dict:
 # ---- /api/ask ----------------------------------------------------------------------------------------
 def test_ask_returns_contract_with_cited_plan(client: TestClient) -> None:
     out = _ask(client, DIEN_BIEN)
-    assert set(out) == {"question", "answer", "abstained", "citations"}
+    assert set(out) == {"question", "answer", "abstained", "citations", "printed", "restored"}
     assert out["abstained"] is False
     assert out["answer"].strip()
     assert 1 <= len(out["citations"]) <= 5
@@ -103,7 +103,8 @@ def test_search_returns_ranked_hits(client: TestClient) -> None:
     assert out["query"] == "ngày sức khỏe toàn dân"
     assert len(out["hits"]) == 3
     assert [h["rank"] for h in out["hits"]] == [1, 2, 3]
-    assert set(out["hits"][0]) == {"rank", "chunk_id", "doc_id", "doc_number", "section", "text", "score"}
+    assert set(out["hits"][0]) == {"rank", "chunk_id", "doc_id", "doc_number", "section", "text", "score",
+                                   "printed", "restored", "low_confidence"}
 
 
 @pytest.mark.parametrize("params", [{"q": ""}, {"q": "  "}, {"q": "x" * 1001}, {"q": "y tế", "k": 0},
@@ -135,12 +136,46 @@ def test_document_detail(client: TestClient, retriever: Retriever) -> None:
     assert r.status_code == 200
     d = r.json()
     assert d["meta"]["number"] == "07-KH/TU"
-    assert d["text"] == retriever.bundle.documents[DIEN_BIEN_DOC].text
+    printed = retriever.bundle.documents[DIEN_BIEN_DOC].text
+    assert d["printed"] == printed  # an OCR plan: `text` is the restored reading, offsets are on `printed`
+    assert d["restored"] is True and d["text"] != printed
     assert d["sections"] and set(d["sections"][0]) == {"path", "label", "title", "kind", "start", "end"}
     assert any(s["path"][0].startswith("IV.") for s in d["sections"])
     for s in d["sections"]:
         assert s["label"] == " › ".join(s["path"])
-        assert 0 <= s["start"] <= s["end"] <= len(d["text"])
+        assert 0 <= s["start"] <= s["end"] <= len(d["printed"])
+    clean = next(x for x in retriever.bundle.documents.values() if not x.meta.ocr)
+    c = client.get(f"/api/documents/{clean.doc_id}").json()
+    assert c["text"] == c["printed"] == clean.text and c["restored"] is False
+
+
+def test_ocr_answer_carries_restored_text_and_the_print(client: TestClient, retriever: Retriever) -> None:
+    out = _ask(client, "Kế hoạch của Điện Biên muốn tỷ lệ tiêm vắc-xin thiết yếu đạt mức nào?")
+    ocr_cits = [c for c in out["citations"] if retriever.bundle.documents[c["doc_id"]].meta.ocr]
+    assert ocr_cits, "expected a passage of the OCR plan"
+    for c in ocr_cits:
+        doc = retriever.bundle.documents[c["doc_id"]].text
+        assert c["printed"] in doc  # as printed: verbatim, where the offsets point
+        assert c["restored"] is True and c["text"] != c["printed"]
+        for low in c["low_confidence"]:
+            assert c["printed"][low["start"]:low["end"]] == low["printed"] and low["confidence"] < 0.9
+    assert out["printed"] and out["restored"] is True and out["answer"] != out["printed"]
+    hits = client.get("/api/search", params={"q": "tiêm chủng vắc-xin thiết yếu Điện Biên", "k": 3}).json()["hits"]
+    assert any(h["restored"] and h["printed"] in retriever.bundle.documents[h["doc_id"]].text for h in hits)
+
+
+def test_ocr_briefing_rows_are_restored_with_printed_columns(client: TestClient, retriever: Retriever) -> None:
+    rows = client.get("/api/assignments", params={"doc": DIEN_BIEN_DOC}).json()
+    changed = [r for r in rows if r["printed"]]
+    assert changed, "expected restored tasks in an OCR plan"
+    for r in changed:
+        for col, printed in r["printed"].items():
+            assert r[col] != printed
+    csv = client.get("/api/assignments", params={"doc": DIEN_BIEN_DOC, "format": "csv"}).text
+    assert changed[0]["task"][:40] in csv
+    page = client.get(f"/doc/{DIEN_BIEN_DOC}").text
+    printed_page = client.get(f"/doc/{DIEN_BIEN_DOC}", params={"printed": "1"}).text
+    assert "Xem như bản in" in page and "Xem bản đã khôi phục dấu" in printed_page
 
 
 def test_unknown_document_is_404(client: TestClient) -> None:

@@ -39,7 +39,7 @@ def test_assignments_by_agency_without_diacritics(client: TestClient) -> None:
     rows = _json(client, "/api/assignments", agency="so y te")
     assert len(rows) >= 10
     assert all("Sở Y tế" in r["lead"] for r in rows)
-    assert set(rows[0]) == set(ASSIGNMENT_COLUMNS)
+    assert set(rows[0]) == {*ASSIGNMENT_COLUMNS, "printed"}  # printed: columns of an OCR plan as printed
     assert _json(client, "/api/assignments", agency="Sở Y tế") == rows
 
 
@@ -76,7 +76,7 @@ def test_empty_filters_mean_no_filter(client: TestClient) -> None:
 def test_targets_for_life_expectancy(client: TestClient) -> None:
     rows = _json(client, "/api/targets", indicator="tuổi thọ")
     assert rows and {r["indicator"] for r in rows} == {"life_expectancy"}
-    assert set(rows[0]) == set(TARGET_COLUMNS)
+    assert set(rows[0]) == {*TARGET_COLUMNS, "printed"}
     assert any(r["doc_number"] == "07-KH/TU" and r["period"] == "2030" and r["value"] == "73" for r in rows)
     assert _json(client, "/api/targets", indicator="tuoi tho") == rows
     assert _json(client, "/api/targets", indicator="life_expectancy") == rows

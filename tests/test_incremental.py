@@ -358,3 +358,21 @@ def test_facts_are_stored_updated_and_trusted_only_from_the_same_code(base, tmp_
     (base / "manifest.json").write_text(json.dumps(m), "utf-8")
     stale = load_index(base)
     assert stale.facts is None and stale.assignments is None  # the retriever then extracts them itself
+
+
+def test_ocr_plans_are_restored_at_build_and_the_manifest_names_the_model(base, tmp_path, encoder):
+    from ingest.restore_model import load_model
+    from retriever.display import Display
+
+    b = load_index(base)
+    info = b.manifest["restorer"]
+    assert info["model_sha256"] == load_model().sha256 and info["model_version"] == load_model().version
+    ocr = [d for d in b.documents.values() if d.meta.ocr]
+    assert ocr and b.restorations is not None and set(b.restorations) == {d.doc_id for d in ocr}
+    shown = Display(b.documents, b.restorations).document(ocr[0].doc_id)
+    assert shown.printed == ocr[0].text and "Trạm Y tế xã chủ trì khám sức khỏe định kỳ" in shown.text
+    # a model other than the one recorded: the stored restorations are not used (made again on display)
+    manifest = json.loads((base / "manifest.json").read_text("utf-8"))
+    manifest["restorer"]["model_sha256"] = "0" * 64
+    (base / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    assert load_index(base, verify_checksums=False).restorations is None
