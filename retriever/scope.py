@@ -12,6 +12,7 @@ from ingest import docnumber
 from ingest.textnorm import repaired
 from retriever.corpus import Corpus
 from retriever.query import PlaceMatcher, Query, normalise_number, place_matcher
+from retriever.titles import TitleMatcher, title_matcher
 
 _LEVEL_WORDS = ("xã", "tỉnh", "phường", "huyện")  # administrative-level words dropped to get a locality's name
 
@@ -28,6 +29,7 @@ class ScopeResolver:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.places: PlaceMatcher = place_matcher(_doc_places(corpus))
+        self.titles: TitleMatcher = title_matcher(corpus.documents.values())  # named acts, by their title
         self.by_number: dict[str, set[str]] = {}
         self._numbers: list[tuple[str, docnumber.DocNumber]] = []  # (doc_id, parsed number) for partial mentions
         for d in corpus.documents.values():
@@ -70,6 +72,7 @@ class ScopeResolver:
             if not hits:
                 return Scope(None, f"không có kế hoạch nào của/nhắc đến {as_typed(q, place)} trong kho")
             scoped |= hits
+        scoped |= self.titles.named_docs(q.text)  # "theo Luật Cư trú": that act's articles (never abstains)
         return Scope(sorted(scoped) if scoped else None)
 
     def restrict(self, docs: list[str] | None, doc_ids: Collection[str] | None) -> list[str] | None:
