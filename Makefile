@@ -11,7 +11,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test venv model ocr index serve browser lint unit eval fuzz gate bench-smoke clean help
+.PHONY: run test venv model ocr index serve browser lint unit eval eval-full fuzz gate bench-smoke clean help
 
 help:
 	@echo "make run   - set up everything and serve the UI + API on http://$(HOST):$(PORT)"
@@ -62,6 +62,11 @@ unit: index ocr browser
 eval: index
 	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --suite all --baseline evals/baseline.json \
 		--report var/eval/report.md --predictions var/eval/predictions.jsonl
+
+# ALQAC 2024 in full: all 728 questions against all 2,249 statute articles (`make eval` runs its CI subset)
+eval-full: index
+	$(BIN)/kehoach eval --index-dir $(INDEX_DIR) --suite alqac --alqac-full \
+		--report var/eval/alqac-full.md --predictions var/eval/alqac-full-predictions.jsonl
 
 # schemathesis (every check, 30 examples per operation, ≤ 120 s) against `kehoach serve` on a free loopback port;
 # report in var/fuzz/

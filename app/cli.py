@@ -111,9 +111,18 @@ def _add_serve(sub: Any) -> None:
 def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="evaluate (gold set, baselines, XQuAD-vi), report, and gate regressions")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default: evals/gold/gold.jsonl)")
-    p.add_argument("--suite", choices=["gold", "unseen", "xquad", "all"], default="gold",
+    p.add_argument("--suite", choices=["gold", "unseen", "xquad", "alqac", "all"], default="gold",
                    help="gold: bundled gold set with baselines and its dev/test halves; unseen: questions about "
-                        "plans-dev plans the project was not built on; xquad: XQuAD-vi; all: every one (default gold)")
+                        "plans-dev plans the project was not built on; xquad: XQuAD-vi; alqac: ALQAC 2024 statute "
+                        "article retrieval; all: every one (default gold)")
+    p.add_argument("--alqac", type=Path, default=None,
+                   help="ALQAC 2024 folder (default: ../shared/external/alqac2024 from the repo root)")
+    p.add_argument("--alqac-index", type=Path, default=Path("var/eval/alqac-index"),
+                   help="where the ALQAC article indexes and their embeddings are cached "
+                        "(default var/eval/alqac-index)")
+    p.add_argument("--alqac-full", action="store_true",
+                   help="alqac: all 728 questions against all 2,249 articles (default: the CI subset, the 204 "
+                        "public-test questions against every article of the laws they cite)")
     p.add_argument("--plans-dev", type=Path, default=None,
                    help="folder of the unseen plans (default: ../shared/external/plans-dev from the repo root)")
     p.add_argument("--unseen-index", type=Path, default=Path("var/eval/unseen-index"),
@@ -330,6 +339,10 @@ def _check_eval_inputs(args: argparse.Namespace) -> None:
         from evals.xquad import check_xquad_path
 
         check_xquad_path(args.xquad)
+    if args.suite in ("alqac", "all"):
+        from evals.alqac import check_alqac_path
+
+        check_alqac_path(args.alqac)
     if args.suite in ("unseen", "all"):
         from evals.suites import check_plans_dev
 
@@ -360,7 +373,8 @@ def cmd_eval(args: argparse.Namespace, s: Settings) -> int:
                      xquad_path=args.xquad, xquad_index=args.xquad_index, baselines=not args.no_baselines,
                      compare_fusion=args.compare_fusion, xquad_limit=args.xquad_limit,
                      progress=not args.no_progress, command="kehoach " + " ".join(sys.argv[1:]),
-                     plans_dev=args.plans_dev, unseen_index=args.unseen_index)
+                     plans_dev=args.plans_dev, unseen_index=args.unseen_index, alqac_path=args.alqac,
+                     alqac_index=args.alqac_index, alqac_full=args.alqac_full)
     predictions = args.predictions or (args.report.parent / "predictions.jsonl" if args.report else None)
     if predictions:
         write_predictions(predictions, prediction_rows(run))

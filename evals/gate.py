@@ -21,6 +21,7 @@ FORMAT = 1
 GOLD_METRICS = ("hit@1", "hit@5", "mrr@10", "answer_accuracy", "citation@1", "citation_recall",
                 "grounded_sentences", "evidence_cited", "abstention_precision", "abstention_recall")
 XQUAD_SEARCH_METRICS = ("recall@1", "recall@5", "mrr@10")
+ALQAC_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "f2@1", "f2_cut")
 XQUAD_ASK_METRICS = ("answer_contains", "top_passage_contains", "answer_or_top_contains")
 SPLIT_SUITES = ("bundled-dev", "bundled-test", "unseen")  # run["suites"], each as_written and accent_free
 SPLIT_METRICS = ("hit@5", "doc_hit@5", "answer_accuracy", "number_cited", "answerable_answered", "citation@1",
@@ -99,6 +100,14 @@ def _xquad_metrics(xq: dict) -> Iterator[tuple[str, float | None]]:
         yield f"xquad/ask/{name}", xq["ask"][name]
 
 
+def _alqac_metrics(aq: dict) -> Iterator[tuple[str, float | None]]:
+    """The project row per subset, keyed by which run it was (ci or full), so the two never compare."""
+    for sub, m in aq["rows"]["project"]["by_subset"].items():
+        for name in ALQAC_METRICS:
+            if m.get(name) is not None:
+                yield f"alqac/{aq['run']}/{sub}/{name}", m[name]
+
+
 def flat_metrics(run: dict) -> dict[str, float | None]:
     """``{"gold/category/target/hit@5": 0.97, "xquad/project/accent_free/recall@1": 0.95, ...}``."""
     out: dict[str, float | None] = {}
@@ -108,6 +117,8 @@ def flat_metrics(run: dict) -> dict[str, float | None]:
         out.update(_split_metrics(name, suite))
     if run.get("xquad"):
         out.update(_xquad_metrics(run["xquad"]))
+    if run.get("alqac"):
+        out.update(_alqac_metrics(run["alqac"]))
     return out
 
 

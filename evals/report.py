@@ -287,6 +287,10 @@ def build_blocks(run: dict, gate: GateResult | None = None, baseline_path: str =
         blocks += gold_blocks(run["gold"])
     if run.get("xquad"):
         blocks += xquad_blocks(run["xquad"])
+    if run.get("alqac"):
+        from evals.alqac import alqac_blocks
+
+        blocks += alqac_blocks(run["alqac"])
     return blocks + definitions()
 
 

@@ -444,17 +444,19 @@ def machine_info() -> dict:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
-SUITE_CHOICES = ("gold", "unseen", "xquad", "all")
+SUITE_CHOICES = ("gold", "unseen", "xquad", "alqac", "all")
 
 
 def run_suites(suite: str, encoder, retriever: Retriever | None = None, gold_path: Path | None = None,
                corpus_dir: Path = Path("corpus"), xquad_path: Path | None = None, xquad_index: Path | None = None,
                baselines: bool = True, compare_fusion: bool = False, xquad_limit: int | None = None,
                progress: bool = True, command: str = "", plans_dev: Path | None = None,
-               unseen_index: Path | None = None) -> dict:
+               unseen_index: Path | None = None, alqac_path: Path | None = None, alqac_index: Path | None = None,
+               alqac_full: bool = False) -> dict:
     """Run ``suite`` and return one dict: ``meta``, ``gold``, ``suites`` (bundled-dev, bundled-test, unseen) and/or
     ``xquad``.  "gold": the bundled gold set with baselines and its dev/test halves; "unseen": the unseen-plans
-    suite; "xquad": XQuAD-vi; "all": every one."""
+    suite; "xquad": XQuAD-vi; "alqac": ALQAC 2024 statute retrieval (CI subset, or every question with
+    ``alqac_full``); "all": every one."""
     if suite not in SUITE_CHOICES:
         raise ValueError(f"unknown suite {suite!r}; choose {', '.join(SUITE_CHOICES)}")
     t0 = time.perf_counter()
@@ -488,8 +490,18 @@ def run_suites(suite: str, encoder, retriever: Retriever | None = None, gold_pat
         t = time.perf_counter()
         run["xquad"] = run_xquad(encoder, xquad_path, xquad_index, ask=True, progress=progress, limit=xquad_limit)
         timings["xquad"] = round(time.perf_counter() - t, 1)
+    if suite in ("alqac", "all"):
+        _run_alqac(run, encoder, alqac_path, alqac_index, alqac_full, progress)
     run["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
     return run
+
+
+def _run_alqac(run: dict, encoder, path: Path | None, index: Path | None, full: bool, progress: bool) -> None:
+    from evals.alqac import DEFAULT_ALQAC_INDEX, run_alqac
+
+    t = time.perf_counter()
+    run["alqac"] = run_alqac(encoder, path, index or DEFAULT_ALQAC_INDEX, full=full, progress=progress)
+    run["meta"]["seconds_by_suite"]["alqac"] = round(time.perf_counter() - t, 1)
 
 
 def prediction_rows(run: dict) -> Iterable[dict]:
@@ -503,6 +515,10 @@ def prediction_rows(run: dict) -> Iterable[dict]:
         from evals.xquad import xquad_prediction_rows
 
         yield from xquad_prediction_rows(run["xquad"])
+    if run.get("alqac"):
+        from evals.alqac import alqac_prediction_rows
+
+        yield from alqac_prediction_rows(run["alqac"])
 
 
 def print_run(run: dict) -> None:
@@ -541,4 +557,8 @@ def print_run(run: dict) -> None:
             print(f"{r['label'][:52]:52}" + cells)
         if xq.get("ask"):
             print("xquad ask: " + ", ".join(f"{k} {v}" for k, v in xq["ask"].items()))
+    if run.get("alqac"):
+        from evals.alqac import print_alqac
+
+        print_alqac(run["alqac"])
     print(f"total {run['meta']['seconds']} s")

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.heading import is_named_act
 from ingest.records import Chunk, Document, Section
 from ingest.sections import find_headings, leaf_segments
 
@@ -50,11 +51,28 @@ def _merged_segments(text: str, doc: Document, settings: ChunkSettings) -> list[
     return out
 
 
+def _whole_chunks(doc: Document, splitter: RecursiveCharacterTextSplitter, settings: ChunkSettings) -> list[Chunk]:
+    """The document's text as one chunk when it fits, else split by size only (not by its clauses)."""
+    path, kind = (doc.sections[0].path, doc.sections[0].kind) if doc.sections else ((), "preamble")
+    whole = doc.text.strip()
+    pieces = [whole] if len(whole) <= settings.chunk_size else splitter.split_text(doc.text)
+    chunks, cursor = [], 0
+    for piece in pieces:
+        a = doc.text.find(piece, cursor)
+        if a < 0:
+            raise RuntimeError(f"splitter returned text not found in {doc.source_file}")
+        cursor = a + 1
+        chunks.append(Chunk(f"{doc.doc_id}#{len(chunks):04d}", doc.doc_id, piece, a, a + len(piece), path, kind))
+    return chunks
+
+
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
     """Chunks of one document; each chunk's text is exactly ``doc.text[start:end]``."""
     settings = settings or ChunkSettings()
     splitter = _splitter(settings)
     chunks: list[Chunk] = []
+    if len(doc.text.strip()) <= settings.chunk_size or is_named_act(doc.meta.doc_type):
+        return _whole_chunks(doc, splitter, settings)  # short: one chunk; a statute article: by size, not clause
     for sec, start, end in _merged_segments(doc.text, doc, settings):
         seg = doc.text[start:end]
         if not seg.strip():

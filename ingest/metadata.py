@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 from ingest import docnumber, layout
+from ingest.heading import article_heading
 from ingest.places import canonical as canonical_place
 from ingest.places import known_places, restore_place  # noqa: F401  (re-exported: the gazetteer)
 from ingest.records import DocMeta
@@ -407,8 +408,13 @@ def _issued_type(doc_type: str | None, title: str | None, ocr: bool) -> str | No
 
 
 def extract_metadata(text: str) -> DocMeta:
-    """All metadata of one document; fields that are not printed are ``None``."""
+    """All metadata of one document; fields that are not printed are ``None``.  A statute article is known by its
+    heading line alone (the act as type, the heading as title): no number, date or issuer is read from its body."""
     ocr = is_ocr_text(text)
+    heading = article_heading(text)
+    if heading:
+        return DocMeta(number=None, number_raw=None, doc_type=heading.act, issuer=None, locality=None, date=None,
+                       date_iso=None, signer=None, title=heading.line, ocr=ocr)
     start, end = layout.document_span(text)
     doc_type, _ = extract_doc_type(text, start, ocr)
     issuer, locality = extract_issuer(text, ocr, start)

@@ -6,6 +6,8 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ingest.heading import is_named_act
+
 
 @dataclass(frozen=True)
 class DocMeta:
@@ -37,7 +39,10 @@ class DocMeta:
 
     @property
     def label(self) -> str:
-        """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên" (see :func:`plan_label`)."""
+        """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên" (see :func:`plan_label`); a statute article's
+        heading line ("Luật Cư trú – Điều 32")."""
+        if is_named_act(self.doc_type) and self.title:
+            return self.title
         return plan_label(self.doc_type, self.number, self.issuer)
 
     def page_of(self, offset: int) -> int | None:
@@ -125,7 +130,11 @@ UNKNOWN_TYPE = "Văn bản"  # shown where the type heading could not be read
 def plan_label(doc_type: str | None, number: str | None, issuer: str | None = None) -> str:
     """ "Kế hoạch số 07-KH/TU của Ban Thường vụ Tỉnh ủy Điện Biên"; "Kế hoạch (chưa ghi số) của …" without a
     number; "Văn bản số …" without a type; no "của …" without an issuer (never prints "None")."""
-    head = f"{doc_type or UNKNOWN_TYPE} " + (f"số {number}" if number else NO_NUMBER)
+    head = doc_type or UNKNOWN_TYPE
+    if number:
+        head += f" số {number}"
+    elif not is_named_act(doc_type):  # a named act ("Luật Cư trú") is known by its name, not by a number
+        head += f" {NO_NUMBER}"
     return head + (f" của {issuer}" if issuer else "")
 
 

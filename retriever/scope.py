@@ -13,6 +13,7 @@ from ingest.textnorm import repaired
 from retriever.corpus import Corpus
 from retriever.place_scope import PlaceScope
 from retriever.query import PlaceMatcher, Query, normalise_number, place_matcher
+from retriever.titles import TitleMatcher, title_matcher
 
 _LEVEL_WORDS = ("xã", "tỉnh", "phường", "huyện")  # administrative-level words dropped to get a locality's name
 
@@ -30,6 +31,7 @@ class ScopeResolver:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.places: PlaceMatcher = place_matcher(_doc_places(corpus))
+        self.titles: TitleMatcher = title_matcher(corpus.documents.values())  # named acts, by their title
         self.by_number: dict[str, set[str]] = {}
         self._numbers: list[tuple[str, docnumber.DocNumber]] = []  # (doc_id, parsed number) for partial mentions
         for d in corpus.documents.values():
@@ -72,6 +74,7 @@ class ScopeResolver:
         if places.reason:
             return places
         scoped |= set(places.docs or ())
+        scoped |= self.titles.named_docs(q.text)  # "theo Luật Cư trú": that act's articles (never abstains)
         return Scope(sorted(scoped) if scoped else None, note=places.note)
 
     def places_named(self, q: Query) -> Scope:
