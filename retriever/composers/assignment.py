@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+from ingest.assignment_record import Assignment
 from ingest.textnorm import collapse_ws
 from retriever.answer import Answer, citation_header
 from retriever.composers.wording import clip, describe_assignment
 from retriever.context import ASSIGNMENT_INTENTS, AskContext
 from retriever.corpus import Corpus
+from retriever.facts import Scored
 
 _ROW_LABEL = re.compile(r"\b(?:muc|dong|stt|hang)\s+(\d{1,2}(?:\.\d{1,2})?)\b")
 
@@ -23,16 +25,37 @@ def compose(ctx: AskContext) -> Answer | None:
 
 
 def best_assignment(ctx: AskContext, docs: list[str] | None):
-    """The assignment whose text holds most of the question's topic (at least the settings' share), or None."""
-    q = ctx.q
-    ranks = chunk_ranks(ctx.corpus, ctx.hits, ctx.settings.assignment_rank_hits)
-    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, ranks, rows=row_labels(q.folded), limit=1)
-    if not ranked or ranked[0].score < ctx.settings.min_assignment_match:
+    """The assignment whose text holds most of the question's topic (at least the settings' share) and that
+    prints the fact asked (a deadline, coordinating agencies), or None.  A record without that fact gives way
+    to the next one holding it when that one matches nearly as well (``assignment_fact_margin``)."""
+    q, s = ctx.q, ctx.settings
+    ranks = chunk_ranks(ctx.corpus, ctx.hits, s.assignment_rank_hits)
+    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, ranks, rows=row_labels(q.folded),
+                                                specific=s.assignment_specific)
+    return pick_assignment(ranked, ctx.intent, s.min_assignment_match, s.assignment_fact_margin)
+
+
+def pick_assignment(ranked: list[Scored], intent: str, min_score: float, margin: float) -> Assignment | None:
+    """The best of ``ranked`` (best first) printing the fact ``intent`` asks, if it scores at least
+    ``min_score`` and within ``margin`` of the best; else the best one (a deadline question: none)."""
+    if not ranked or ranked[0].score < min_score:
         return None
-    a = ranked[0].record
-    if ctx.intent == "deadline" and not a.deadline:
-        return None
-    return a
+    floor = max(min_score, ranked[0].score - margin)
+    for scored in ranked:
+        if scored.score < floor:
+            break
+        if prints_asked_fact(scored.record, intent):
+            return scored.record
+    return None if intent == "deadline" else ranked[0].record
+
+
+def prints_asked_fact(a: Assignment, intent: str) -> bool:
+    """The assignment holds what a deadline or coordination question asks (a lead question: always)."""
+    if intent == "deadline":
+        return bool(a.deadline)
+    if intent == "coordination":
+        return bool(a.coordinating)
+    return True
 
 
 def single(ctx: AskContext) -> Answer | None:
