@@ -86,6 +86,7 @@ class FactIndex:
         doc_order = {d: r for r, d in enumerate(sorted(self._by_doc))}
         self._doc_rank = np.asarray([doc_order[a.doc_id] for a in assignments], dtype=np.int64)
         self._start = np.asarray([a.start for a in assignments], dtype=np.int64)
+        self._ocr_mask = np.asarray(self._ocr, dtype=bool)
         self._by_indicator: dict[str, list[Target]] = {}
         for t in targets:
             self._by_indicator.setdefault(t.indicator, []).append(t)
@@ -159,9 +160,10 @@ class FactIndex:
                           limit: int | None = None, specific: float = 0.0) -> list[Scored]:
         """Assignments of the scoped plans ranked by how much of the question's topic their text holds
         (OCR text matches a word within one edit), helped by the search rank of their chunk and by a
-        table row number the question names.  With ``specific`` > 0 that share of the score is the topic
-        held weighted by each word's rarity among the plan's own assignments (:meth:`_specific_cover`), so
-        the words a whole plan repeats (its title) count less than those that tell its tasks apart.
+        table row number the question names.  With ``specific`` > 0 that share of the score (of records read
+        from clean text) is the topic held weighted by each word's rarity among the plan's own assignments
+        (:meth:`_specific_cover`), so words a whole plan repeats (its title) count less than those that tell
+        its tasks apart.
         Records that score nothing are left out; ``limit`` keeps the best ones only.  Scores are added word
         by word over inverted lists, so a question costs the size of its words' lists, not the number of
         assignments."""
@@ -174,8 +176,9 @@ class FactIndex:
         for w in words:  # same order of additions as a per-record sum over ``words``
             cover[held[w]] += self.idf.get(w, 3.0)
         cover /= total
-        if specific > 0:
-            cover = (1 - specific) * cover + specific * self._specific_cover(held)
+        if specific > 0:  # not on OCR records: words matched within one edit make a plan's counts noisy
+            mixed = (1 - specific) * cover + specific * self._specific_cover(held)
+            cover = np.where(self._ocr_mask, cover, mixed)
         bonus = np.zeros_like(cover)
         for key, rank in chunk_rank.items():
             for i in self._at.get(key, ()):
