@@ -75,8 +75,9 @@ def test_plan_weighting_of_zero_is_the_plain_share(facts):
     assert [(s.score, s.record.start) for s in plain] == [(s.score, s.record.start) for s in same]
 
 
-def _task(deadline: str | None = None, coordinating: tuple[str, ...] = ()) -> Assignment:
-    return Assignment("p", "Tổ chức tập huấn", ("Sở Nội vụ",), coordinating, deadline, None, (), ("1",), 0, 10,
+def _task(deadline: str | None = None, coordinating: tuple[str, ...] = (), task: str = "Tổ chức tập huấn"
+          ) -> Assignment:
+    return Assignment("p", task, ("Sở Nội vụ",), coordinating, deadline, None, (), ("1",), 0, 10,
                       "prose", "1", "high")
 
 
@@ -97,3 +98,4 @@ def test_prints_asked_fact():
     assert prints_asked_fact(_task(deadline="2026"), "deadline") and not prints_asked_fact(_task(), "deadline")
     assert prints_asked_fact(_task(coordinating=("Sở Y tế",)), "coordination")
     assert not prints_asked_fact(_task(), "coordination") and prints_asked_fact(_task(), "lead")
+    assert prints_asked_fact(_task(task="Phối hợp chỉ đạo thực hiện kế hoạch"), "coordination")
