@@ -86,6 +86,7 @@ class FactIndex:
         doc_order = {d: r for r, d in enumerate(sorted(self._by_doc))}
         self._doc_rank = np.asarray([doc_order[a.doc_id] for a in assignments], dtype=np.int64)
         self._start = np.asarray([a.start for a in assignments], dtype=np.int64)
+        self._ocr_mask = np.asarray(self._ocr, dtype=bool)
         self._by_indicator: dict[str, list[Target]] = {}
         for t in targets:
             self._by_indicator.setdefault(t.indicator, []).append(t)
@@ -156,19 +157,28 @@ class FactIndex:
 
     def match_assignments(self, question: str, places: tuple[str, ...], docs: list[str] | None,
                           chunk_rank: dict[tuple[str, int], int], rows: tuple[str, ...] = (),
-                          limit: int | None = None) -> list[Scored]:
+                          limit: int | None = None, specific: float = 0.0) -> list[Scored]:
         """Assignments of the scoped plans ranked by how much of the question's topic their text holds
         (OCR text matches a word within one edit), helped by the search rank of their chunk and by a
-        table row number the question names.  Records that score nothing are left out; ``limit`` keeps the
-        best ones only.  Scores are added word by word over inverted lists, so a question costs the size of
-        its words' lists, not the number of assignments."""
+        table row number the question names.  With ``specific`` > 0 that share of the score (of records read
+        from clean text) is the topic held weighted by each word's rarity among the plan's own assignments
+        (:meth:`_specific_cover`), so words a whole plan repeats (its title) count less than those that tell
+        its tasks apart.
+        Records that score nothing are left out; ``limit`` keeps the best ones only.  Scores are added word
+        by word over inverted lists, so a question costs the size of its words' lists, not the number of
+        assignments."""
         words = self.topic_words(question, places)
         if not words or not self.assignments:
             return []
         total = sum(self.idf.get(w, 3.0) for w in words)
         cover = np.zeros(len(self.assignments), dtype=np.float64)
+        held = {w: self._holding(w) for w in sorted(words)}
         for w in words:  # same order of additions as a per-record sum over ``words``
-            cover[self._holding(w)] += self.idf.get(w, 3.0)
+            cover[held[w]] += self.idf.get(w, 3.0)
+        cover /= total
+        if specific > 0:  # not on OCR records: words matched within one edit make a plan's counts noisy
+            mixed = (1 - specific) * cover + specific * self._specific_cover(held)
+            cover = np.where(self._ocr_mask, cover, mixed)
         bonus = np.zeros_like(cover)
         for key, rank in chunk_rank.items():
             for i in self._at.get(key, ()):
@@ -176,7 +186,7 @@ class FactIndex:
         for row in dict.fromkeys(rows):
             for i in self._by_row.get(row, ()):
                 bonus[i] += 0.3
-        score = cover / total + bonus
+        score = cover + bonus
         keep = score > 0
         if docs:
             allowed = np.zeros(len(keep), dtype=bool)
@@ -188,6 +198,20 @@ class FactIndex:
         if limit is not None:
             order = order[:limit]
         return [Scored(float(score[i]), self.assignments[i]) for i in order]
+
+    def _specific_cover(self, held: dict[str, np.ndarray]) -> np.ndarray:
+        """Share of the question's topic each record holds, a word weighing its IDF times log((n + 1) / df): n
+        the assignments of the record's plan, df those of them holding the word (at least one)."""
+        plans = self._doc_rank
+        sizes = np.bincount(plans, minlength=len(self._by_doc)).astype(np.float64)
+        got = np.zeros(len(self.assignments), dtype=np.float64)
+        mass = np.zeros_like(got)
+        for w, ix in held.items():
+            df = np.bincount(plans[ix], minlength=len(sizes))
+            weight = self.idf.get(w, 3.0) * np.log((sizes + 1) / np.maximum(df, 1))
+            mass += weight[plans]
+            got[ix] += weight[plans[ix]]
+        return got / mass
 
     def by_agency(self, agency: str, docs: Collection[str] | None) -> list[Assignment]:
         """Assignments an agency leads (matching on the folded canonical key), in document order."""

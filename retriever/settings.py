@@ -32,6 +32,10 @@ class AnswerSettings:
     # structured facts -------------------------------------------------------------------------------
     min_assignment_match: float = 0.45  # share of the question's topic (IDF mass) an assignment's text must hold
     assignment_rank_hits: int = 10  # hits whose assignments get a rank bonus
+    assignment_specific: float = 0.5  # share of an assignment's match weighing words by their rarity among the
+    # plan's own tasks: words every task of a plan repeats (its title) do not tell its tasks apart
+    assignment_fact_margin: float = 0.1  # a task printing the asked deadline / coordinators is preferred to a
+    # better-matching one without it when it matches within this much of the best score
     target_fit_min: float = 0.5  # a target answers only if the question's extra topic words are printed near it
     targets_per_plan: int = 3  # distinct (value, period) targets listed per plan
     target_plans_from_hits: int = 3  # unscoped target questions keep the plan of the best of these passages

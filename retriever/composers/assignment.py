@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
-from ingest.textnorm import collapse_ws
+from ingest.agencies import agency_key
+from ingest.assignment_record import Assignment
+from ingest.textnorm import collapse_ws, repaired
 from retriever.answer import Answer, citation_header
 from retriever.composers.wording import clip, describe_assignment
 from retriever.context import ASSIGNMENT_INTENTS, AskContext
 from retriever.corpus import Corpus
+from retriever.facts import Scored, agencies_named
 
+_COORDINATES = re.compile(r"\bphoi hop\b")
 _ROW_LABEL = re.compile(r"\b(?:muc|dong|stt|hang)\s+(\d{1,2}(?:\.\d{1,2})?)\b")
 
 
@@ -23,16 +27,50 @@ def compose(ctx: AskContext) -> Answer | None:
 
 
 def best_assignment(ctx: AskContext, docs: list[str] | None):
-    """The assignment whose text holds most of the question's topic (at least the settings' share), or None."""
-    q = ctx.q
-    ranks = chunk_ranks(ctx.corpus, ctx.hits, ctx.settings.assignment_rank_hits)
-    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, ranks, rows=row_labels(q.folded), limit=1)
-    if not ranked or ranked[0].score < ctx.settings.min_assignment_match:
+    """The assignment whose text holds most of the question's topic (at least the settings' share) and that
+    prints the fact asked (a deadline, coordinators: :func:`asked_fact`), or None.  A record without that fact
+    gives way to the next one holding it when that one matches nearly as well (``assignment_fact_margin``)."""
+    q, s = ctx.q, ctx.settings
+    ranks = chunk_ranks(ctx.corpus, ctx.hits, s.assignment_rank_hits)
+    ranked = ctx.corpus.facts.match_assignments(q.expanded, q.places, docs, ranks, rows=row_labels(q.folded),
+                                                specific=s.assignment_specific)
+    if not ranked:
         return None
-    a = ranked[0].record
-    if ctx.intent == "deadline" and not a.deadline:
+    return pick_assignment(ranked, asked_fact(ctx, ranked[0].record), s.min_assignment_match,
+                           s.assignment_fact_margin)
+
+
+def asked_fact(ctx: AskContext, best: Assignment) -> str:
+    """The intent whose fact the answer must print.  A coordination question needs coordinators printed only
+    when it names the best task's lead ("phối hợp với Sở X"); otherwise ("đề nghị cơ quan nào phối hợp …")
+    it may ask for the lead itself."""
+    if ctx.intent != "coordination":
+        return ctx.intent
+    named = {agency_key(n) for n in agencies_named(ctx.q.text)}
+    return "coordination" if named & {agency_key(n) for n in best.lead} else "lead"
+
+
+def pick_assignment(ranked: list[Scored], intent: str, min_score: float, margin: float) -> Assignment | None:
+    """The best of ``ranked`` (best first) printing the fact ``intent`` asks, if it scores at least
+    ``min_score`` and within ``margin`` of the best; else the best one (a deadline question: none)."""
+    if not ranked or ranked[0].score < min_score:
         return None
-    return a
+    floor = max(min_score, ranked[0].score - margin)
+    for scored in ranked:
+        if scored.score < floor:
+            break
+        if prints_asked_fact(scored.record, intent):
+            return scored.record
+    return None if intent == "deadline" else ranked[0].record
+
+
+def prints_asked_fact(a: Assignment, intent: str) -> bool:
+    """The assignment holds what a deadline or coordination question asks (a lead question: always)."""
+    if intent == "deadline":
+        return bool(a.deadline)
+    if intent == "coordination":  # named coordinators, or a lead whose task is itself to coordinate
+        return bool(a.coordinating) or _COORDINATES.search(repaired(a.task)) is not None
+    return True
 
 
 def single(ctx: AskContext) -> Answer | None:
