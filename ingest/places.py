@@ -86,7 +86,10 @@ class PlaceMention:
     @property
     def confident(self) -> bool:
         """Surely a place: the gazetteer knows it, or a level word opens two or more capitalised words ("xã Sông
-        Hồng Xanh"); one unknown word ("xã Nông thôn mới", "Xã Chủ trì") may be an ordinary phrase."""
+        Hồng Xanh"); one unknown word ("xã Nông thôn mới", "Xã Chủ trì") may be an ordinary phrase, and so may an
+        abolished level typed in lower case without accents."""
+        if self.level in OLD_LEVELS and self.typed == fold(self.typed):  # "quan ly nhan": "quản lý", not "quận"
+            return False
         return self.known or len(self.name.split()) >= 2
 
 
