@@ -333,6 +333,8 @@ def find_places(text: str, gaz: Gazetteer | None = None) -> list[PlaceMention]:
     gaz = gaz or gazetteer()
     text = nfc(text)
     found = _level_mentions(text, gaz)
+    provinces = _bare_provinces(text, gaz, [])  # "xa o dien bien": the unit "Ô Diên" would cut "Điện Biên" in two
+    found = [f for f in found if not any(f.start < p.start < f.end < p.end for p in provinces)]
     found += _bare_provinces(text, gaz, [(f.start, f.end) for f in found])
     return _resolve_provinces(sorted(found, key=lambda f: f.start), gaz)
 
