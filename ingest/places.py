@@ -86,7 +86,10 @@ class PlaceMention:
     @property
     def confident(self) -> bool:
         """Surely a place: the gazetteer knows it, or a level word opens two or more capitalised words ("xã Sông
-        Hồng Xanh"); one unknown word ("xã Nông thôn mới", "Xã Chủ trì") may be an ordinary phrase."""
+        Hồng Xanh"); one unknown word ("xã Nông thôn mới", "Xã Chủ trì") may be an ordinary phrase, and so may an
+        abolished level typed in lower case without accents."""
+        if self.level in OLD_LEVELS and self.typed == fold(self.typed):  # "quan ly nhan": "quản lý", not "quận"
+            return False
         return self.known or len(self.name.split()) >= 2
 
 
@@ -330,6 +333,8 @@ def find_places(text: str, gaz: Gazetteer | None = None) -> list[PlaceMention]:
     gaz = gaz or gazetteer()
     text = nfc(text)
     found = _level_mentions(text, gaz)
+    provinces = _bare_provinces(text, gaz, [])  # "xa o dien bien": the unit "Ô Diên" would cut "Điện Biên" in two
+    found = [f for f in found if not any(f.start < p.start < f.end < p.end for p in provinces)]
     found += _bare_provinces(text, gaz, [(f.start, f.end) for f in found])
     return _resolve_provinces(sorted(found, key=lambda f: f.start), gaz)
 

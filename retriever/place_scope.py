@@ -103,7 +103,7 @@ class PlaceScope:
         (of the place's province, when known)."""
         if area is None:
             return True
-        return area.province_level and area.key != key and (provinces is None or area.key in provinces)
+        return area.province_level and (provinces is None or area.key in provinces)
 
 
 def _provinces_of(m: PlaceMention, province_level: bool) -> set[str] | None:

@@ -50,3 +50,8 @@ def test_canonical_and_compatibility() -> None:
     places = known_places()
     assert places["dien bien"] == "Điện Biên" and places["ha giang"] == "Hà Giang"
     assert "doan ket" not in places  # a ward name that is also a common word is not spotted bare
+
+
+def test_a_unit_does_not_cut_a_province_name_in_two() -> None:
+    assert [m.name for m in find_places("tram y te cap xa o dien bien co bao nhieu bac si")] == ["Điện Biên"]
+    assert [m.name for m in find_places("co quan nao quan ly nhan hieu o son la") if m.confident] == ["Sơn La"]
