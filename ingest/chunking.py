@@ -71,8 +71,8 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     settings = settings or ChunkSettings()
     splitter = _splitter(settings)
     chunks: list[Chunk] = []
-    if len(doc.text.strip()) <= settings.chunk_size or is_named_act(doc.meta.doc_type):
-        return _whole_chunks(doc, splitter, settings)  # short: one chunk; a statute article: by size, not clause
+    if is_named_act(doc.meta.doc_type):  # a statute article: one chunk when it fits, else by size, not clause
+        return _whole_chunks(doc, splitter, settings)  # (a plan keeps its sections, whatever its length)
     for sec, start, end in _merged_segments(doc.text, doc, settings):
         seg = doc.text[start:end]
         if not seg.strip():

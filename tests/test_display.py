@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.ui_render import document_page, document_text_html
-from index.restored import DocRestoration, extra_terms
+from index.restored import DocRestoration, chunk_restored_texts, extra_terms
 from index.store import StoredDocument
 from ingest.assignment_record import Assignment
 from ingest.records import DocMeta
@@ -88,6 +88,16 @@ def test_lexical_extra_terms_are_only_what_restoration_changed() -> None:
     printed = ["cac", "xa", "tham", "cac_xa", "xa_tham"]
     extra = extra_terms(printed, "Các xã tham gia")
     assert sorted(extra) == ["gia", "tham_gia"]
+
+
+def test_lexical_index_of_restored_readings_is_a_switch() -> None:
+    from types import SimpleNamespace
+    text = "Cac x4 tham gia"
+    chunks = [SimpleNamespace(doc_id="ocr", start=0, end=15), SimpleNamespace(doc_id="clean", start=0, end=5)]
+    stored = {"ocr": DocRestoration([Span(0, 3, "Cac", "Các", 0.95, False)])}
+    texts = {"ocr": text, "clean": "Sở Y tế"}
+    assert chunk_restored_texts(chunks, texts, stored, enabled=True) == ["Các x4 tham gia", None]
+    assert chunk_restored_texts(chunks, texts, stored) == [None, None]  # off by default (measured: gold regressed)
 
 
 def test_briefing_record_is_restored_with_doc_context() -> None:
