@@ -64,7 +64,7 @@ def _has_plan_header(path: Path) -> bool:
         text = _read_text_file(path)
     except (OSError, ValueError):
         return True
-    meta = extract_metadata(text)
+    meta = extract_metadata(nfc(xml_safe(text)))  # as the reader will see it (an NFD header is still a header)
     return bool(meta.doc_type or meta.number)
 
 
