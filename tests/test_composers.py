@@ -3,17 +3,15 @@ encoder makes the vectors), plus the stage order of ``Retriever.ask``."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
+from stand_ins import HashingEncoder
 
 from index.store import build_index, load_index
 from ingest.chunking import ChunkSettings
 from ingest.pipeline import ingest_paths
-from ingest.textnorm import fold
 from retriever.composers import COMPOSERS, agency_tasks, assignment, compose, cross_plan, meta, passage, person
 from retriever.composers import target as target_composer
 from retriever.context import AskContext
@@ -57,24 +55,6 @@ TM. ỦY BAN NHÂN DÂN
 CHỦ TỊCH
 Phạm Thị Lan
 """
-
-
-class HashingEncoder:
-    """Bag of folded words hashed into 64 dimensions, normalised: similar wording → similar vectors."""
-
-    name, dim = "test-hashing-encoder", 64
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for w in fold(text).split():
-            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return v / (np.linalg.norm(v) or 1.0)
-
-    def encode_documents(self, texts, batch_size=32, progress=False):
-        return np.stack([self._vec(t) for t in texts])
-
-    def encode_queries(self, texts):
-        return np.stack([self._vec(t) for t in texts])
 
 
 @pytest.fixture(scope="module")

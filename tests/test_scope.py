@@ -4,17 +4,15 @@ encoder (no model)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
 import pytest
+from stand_ins import HashingEncoder
 
 from index.store import build_index, load_index
 from ingest.chunking import ChunkSettings
 from ingest.pipeline import ingest_paths
 from ingest.places import find_places, gazetteer
-from ingest.textnorm import fold
 from retriever.query import analyse
 from retriever.service import Retriever
 
@@ -50,24 +48,6 @@ T/M BAN THƯỜNG VỤ
 BÍ THƯ
 Ngô Thị Hạnh
 """
-
-
-class HashingEncoder:
-    """Bag of folded words hashed into 64 dimensions: similar wording → similar vectors."""
-
-    name, dim = "test-hashing-encoder", 64
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for w in fold(text).split():
-            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return v / (np.linalg.norm(v) or 1.0)
-
-    def encode_documents(self, texts, batch_size=32, progress=False):
-        return np.stack([self._vec(t) for t in texts])
-
-    def encode_queries(self, texts):
-        return np.stack([self._vec(t) for t in texts])
 
 
 @pytest.fixture(scope="module")
