@@ -90,7 +90,7 @@ class PlaceScope:
             inside = frozenset(d for d, a in self.areas.items() if a and not a.province_level and a.province == key)
             if inside:
                 return inside
-        return frozenset(d for d in self.mentioning(key) if self._holds(self.areas.get(d), key, provinces))
+        return frozenset(d for d in self.mentioning(key) if self._holds(self.areas.get(d), provinces))
 
     def _own(self, key: str, province_level: bool, provinces: set[str] | None) -> frozenset[str]:
         return frozenset(d for d, a in self.areas.items() if a and a.key == key
@@ -98,7 +98,7 @@ class PlaceScope:
                          and (provinces is None or a.province is None or a.province in provinces))
 
     @staticmethod
-    def _holds(area: OwnArea | None, key: str, provinces: set[str] | None) -> bool:
+    def _holds(area: OwnArea | None, provinces: set[str] | None) -> bool:
         """Whether a plan's area may hold the place: a plan without a locality (national), or a province's plan
         (of the place's province, when known)."""
         if area is None:
