@@ -33,8 +33,14 @@ _HEADS = (
     "đại học", "hiệp hội",
     "câu lạc bộ", "cổng thông tin", "thông tấn xã", "nhà xuất bản", "ủy ban kiểm tra", "ban tuyên giáo",
 )
-_HEAD_RE = re.compile(r"(?:(?:các|mỗi|từng)\s+)?(?:" + "|".join(sorted(map(re.escape, _HEADS), key=len, reverse=True))
-                      + r")(?![\wà-ỹ])", re.IGNORECASE)
+
+
+def _words_re(phrases: tuple[str, ...]) -> str:
+    """Alternation of ``phrases``, longest first, any run of white space (a wrapped line too) between words."""
+    return "|".join(r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
+
+
+_HEAD_RE = re.compile(r"(?:(?:các|mỗi|từng)\s+)?(?:" + _words_re(_HEADS) + r")(?![\wà-ỹ])", re.IGNORECASE)
 # Lower-case words that end a name: the predicate begins.
 _PREDICATE = (
     "chủ trì", "phối hợp", "có trách nhiệm", "chịu trách nhiệm", "là cơ quan", "là đầu mối", "tổ chức",
@@ -48,14 +54,14 @@ _PREDICATE = (
     "với", "về", "đến", "từ", "nếu", "khi", "đối với", "theo", "làm", "đề nghị", "phụ trách", "hoàn thành", "giao",
     "sẽ", "đã", "đang", "chưa", "không", "có", "là",
 )
-_PRED_RE = re.compile(r"(?<![\wà-ỹ])(?:" + "|".join(sorted(map(re.escape, _PREDICATE), key=len, reverse=True))
-                      + r")(?![\wà-ỹ])")
+_PRED_RE = re.compile(r"(?<![\wà-ỹ])(?:" + _words_re(_PREDICATE) + r")(?![\wà-ỹ])")
 _STOP_CHARS = ";:.\n"
 MAX_NAME_WORDS = 45  # a whole list of names
 
 
 _NOT_PREDICATE = ("có liên quan", "liên quan", "tổ chức chính trị", "tổ chức xã hội", "tổ chức thành viên",
                   "tổ chức tín dụng", "tổ chức đoàn thể", "tổ chức, cá nhân", "tổ chức hội")
+_NOT_PREDICATE_RE = re.compile(_words_re(_NOT_PREDICATE))
 
 
 def starts_predicate(text: str, pos: int) -> bool:
@@ -63,7 +69,7 @@ def starts_predicate(text: str, pos: int) -> bool:
     (spaces skipped); "các tổ chức chính trị - xã hội", "… có liên quan" stay names."""
     while pos < len(text) and text[pos] in " ,":
         pos += 1
-    return bool(_PRED_RE.match(text, pos)) and text[pos:pos + 1].islower() and not text.startswith(_NOT_PREDICATE, pos)
+    return bool(_PRED_RE.match(text, pos)) and text[pos:pos + 1].islower() and not _NOT_PREDICATE_RE.match(text, pos)
 
 
 def opens_agency(text: str, pos: int = 0) -> re.Match[str] | None:
@@ -90,7 +96,8 @@ def _extent(text: str, pos: int) -> int:
             depth = max(0, depth - 1)
         elif depth == 0 and tok == ";" and opens_agency(text, _skip_ws(text, a + 1)) is not None:
             pass  # "Sở Tư pháp; Sở Y tế": the list goes on
-        elif depth == 0 and tok in _STOP_CHARS and not (tok == "." and _abbrev_dot(text, a)):
+        elif depth == 0 and tok in _STOP_CHARS and not (tok == "." and _abbrev_dot(text, a)) \
+                and not (tok == "\n" and _wrapped(text, a)):
             break
         elif depth == 0 and tok[:1].islower() and a > pos and starts_predicate(text, a):
             break
@@ -100,6 +107,14 @@ def _extent(text: str, pos: int) -> int:
                 break
         end = pos + m.end()
     return end
+
+
+def _wrapped(text: str, at: int) -> bool:
+    """A line break inside a sentence (the next line goes on in lower case: "Ủy ban nhân\\ndân các xã")."""
+    nxt = at + 1
+    while nxt < len(text) and text[nxt] in " \t":
+        nxt += 1
+    return nxt < len(text) and text[nxt].islower()
 
 
 def _skip_ws(text: str, pos: int) -> int:

@@ -77,7 +77,8 @@ def _assignment(ctx: _Ctx, span: tuple[int, int], fields: dict[str, object], for
     return Assignment(
         ctx.doc.doc_id, collapse_ws(str(fields.get("task") or "")).strip(" ;,.:-"), lead,
         tuple(fields.get("coord", ())), fields.get("deadline") or None,  # type: ignore[arg-type]
-        fields.get("result") or None, (), path, start, end, form, row, conf,  # type: ignore[arg-type]
+        fields.get("result") or None, (), path or ctx.doc.section_path_at(start), start, end, form, row,
+        conf,  # type: ignore[arg-type]
     )
 
 
@@ -271,12 +272,29 @@ def _sentences(ctx: _Ctx, taken: list[tuple[int, int]]) -> list[Assignment]:
             continue
         starts = [0] + [m.end() for m in _SENTENCE_RE.finditer(body)]
         item = _ITEM_RE.match(ctx.text(b)) is not None
+        last: tuple[int, Assignment] | None = None  # (view start, assignment) of this block's last sentence
         for n, s in enumerate(starts):
             e = starts[n + 1] if n + 1 < len(starts) else len(body)
             got = _sentence(ctx, at + s, at + e, item and n == 0)
+            if got is None and last is not None and _CHU_TRI_RE.match(body, s) and not body[s].isspace():
+                got = _continued(ctx, last, at + s, at + e)
+                out.pop()
+            elif got is not None:
+                last = (at + s, got)
             if got:
                 out.append(got)
     return out
+
+
+def _continued(ctx: _Ctx, last: tuple[int, Assignment], a: int, b: int) -> Assignment:
+    """The subject's assignment carried on by a sentence without a subject ("Chủ trì, phối hợp với Y …"):
+    one assignment over both sentences, with the second one's coordinators."""
+    start, prev = last
+    text = ctx.view.text[:b]
+    after = _CHU_TRI_RE.match(text, a).end()  # type: ignore[union-attr]
+    fields = {"lead": prev.lead, "coord": tuple(dict.fromkeys(prev.coordinating + coordinators(text[after:b]))),
+              "task": prev.task, "deadline": prev.deadline or _deadline(text[after:b])}
+    return _assignment(ctx, (start, b), fields)
 
 
 def _sentence(ctx: _Ctx, a: int, b: int, item: bool) -> Assignment | None:

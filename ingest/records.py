@@ -80,6 +80,11 @@ class Document:
     sections: tuple[Section, ...] = field(default_factory=tuple)
     sha256: str = ""
 
+    def section_path_at(self, offset: int) -> tuple[str, ...]:
+        """Path of the innermost section holding character ``offset`` (``()`` outside every section)."""
+        holding = [s for s in self.sections if s.start <= offset < s.end]
+        return max(holding, key=lambda s: (len(s.path), s.start)).path if holding else ()
+
 
 @dataclass(frozen=True)
 class Chunk:

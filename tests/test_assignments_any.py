@@ -160,6 +160,18 @@ def test_any_agency_name_by_its_grammar() -> None:
     assert agencies_at("Bảo đảm an toàn cho người dân", 0)[0] == ()  # a verb, not "Báo …"
 
 
+def test_names_wrapped_over_lines() -> None:
+    # a name cut by a line break mid-sentence goes on; a new line that opens in capitals is a new item
+    text = ("các hội, đoàn thể của huyện; Ủy ban nhân\ndân các thị trấn; các trường học có\nliên quan "
+            "tổ chức tuyên truyền.")
+    names, _ = agencies_at(text, 0)
+    assert names == ("Các hội, đoàn thể của huyện", "Ủy ban nhân dân các thị trấn",
+                     "Các trường học có liên quan")
+    cells = "Chi cục Thú y\nTrung tâm Khuyến nông\nNăm 2027"
+    assert agencies_at(cells, 0)[0] == ("Chi cục Thú y",)
+    assert agencies_at("Ban Quản lý\n\ndự án", 0)[0] == ("Ban Quản lý",)  # a blank line ends the paragraph
+
+
 def test_labelled_fields(tmp_path: Path) -> None:
     found = extract_assignments(_doc(tmp_path, LABELLED))
     first = _by_task(found, "Tuyên truyền phòng chống sốt xuất huyết")
@@ -215,3 +227,17 @@ def test_reading_view_joins_wraps_and_keeps_offsets() -> None:
     a = view.text.index("Công nghệ")
     start, end = view.span(a, a + len("Công nghệ"))
     assert text[start:end] == "Công nghệ"
+
+
+def test_a_sentence_without_subject_carries_on_the_assignment(tmp_path: Path) -> None:
+    # "Chủ trì, phối hợp với Y …" with no subject of its own goes on with the agency of the sentence before it;
+    # the assignment's section is the numbered item that holds it, even in a Markdown copy
+    text = HEADER + """**III. TỔ CHỨC THỰC HIỆN**
+
+2. Phòng Văn hóa - Xã hội hướng dẫn các thôn tổ chức diệt lăng quăng hằng tuần. Chủ trì, phối hợp với
+Trạm Y tế xã kiểm tra kết quả, báo cáo Ủy ban nhân dân xã.
+"""
+    found = [a for a in extract_assignments(_doc(tmp_path, text, "plan.md")) if "lăng quăng" in a.task]
+    assert len(found) == 1
+    assert found[0].lead == ("Phòng Văn hóa - Xã hội",) and found[0].coordinating == ("Trạm Y tế xã",)
+    assert found[0].section_path[0] == "III. TỔ CHỨC THỰC HIỆN" and found[0].section_path[-1] == "2"
