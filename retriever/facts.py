@@ -19,7 +19,7 @@ from retriever.fuzzy import edit1
 
 # question words and assignment vocabulary that say nothing about which task is meant
 _ASK_WORDS = set("""
-co quan nao ai chu tri tham muu phoi hop voi thoi han hoan thanh khi bao gio nam thuc hien giao cho don vi
+co quan nao ai chu tri phoi hop voi thoi han hoan thanh khi bao gio nam thuc hien giao cho don vi
 nhiem vu viec cua trong theo o xa tinh ke hoach chuong trinh phu luc la gi duoc nhung cac va the do ve muc tieu
 truoc ngay tu den thoi gian chiu trach nhiem chinh ban so sanh khac nhau giong hon kem the nao giai doan tren
 duoi dat chi tieu bao nhieu

@@ -9,6 +9,7 @@ import pytest
 
 from ingest.assignment_record import Assignment
 from retriever.composers.assignment import pick_assignment, prints_asked_fact
+from retriever.composers.wording import describe_assignment
 from retriever.facts import FactIndex, Scored
 
 TITLE = "Luật Bảo tồn biển đảo"
@@ -75,10 +76,10 @@ def test_plan_weighting_of_zero_is_the_plain_share(facts):
     assert [(s.score, s.record.start) for s in plain] == [(s.score, s.record.start) for s in same]
 
 
-def _task(deadline: str | None = None, coordinating: tuple[str, ...] = (), task: str = "Tổ chức tập huấn"
-          ) -> Assignment:
-    return Assignment("p", task, ("Sở Nội vụ",), coordinating, deadline, None, (), ("1",), 0, 10,
-                      "prose", "1", "high")
+def _task(deadline: str | None = None, coordinating: tuple[str, ...] = (), task: str = "Tổ chức tập huấn",
+          lead: tuple[str, ...] = ("Sở Nội vụ",)) -> Assignment:
+    return Assignment("p", task, lead, coordinating, deadline, None, (), ("1",), 0, 10,
+                      "prose", "1", "high" if lead else "low")
 
 
 def test_a_task_printing_the_asked_fact_is_preferred_when_it_matches_nearly_as_well():
@@ -94,8 +95,25 @@ def test_a_task_printing_the_asked_fact_is_preferred_when_it_matches_nearly_as_w
     assert pick_assignment([Scored(0.4, dated)], "deadline", 0.45, 0.1) is None  # below the match floor
 
 
+def test_a_lead_question_prefers_a_task_whose_lead_was_read():
+    # an item whose subject the grammar could not read ("Căn cứ …, các sở … xây dựng …") gives way to a
+    # near match that names its lead; alone, or far ahead, it still answers (saying the lead is not printed)
+    unread, named = _task(lead=()), _task()
+    assert pick_assignment([Scored(0.71, unread), Scored(0.67, named)], "lead", 0.45, 0.1) is named
+    assert pick_assignment([Scored(0.90, unread), Scored(0.67, named)], "lead", 0.45, 0.1) is unread
+    assert pick_assignment([Scored(0.71, unread)], "lead", 0.45, 0.1) is unread
+
+
+def test_an_unread_lead_is_blamed_on_ocr_only_in_an_ocr_plan():
+    unread = _task(lead=())
+    assert "bản OCR" in describe_assignment(unread, 80, ocr=True)
+    clean = describe_assignment(unread, 80, ocr=False)
+    assert "OCR" not in clean and "Cơ quan chủ trì: văn bản không nêu rõ." in clean
+
+
 def test_prints_asked_fact():
     assert prints_asked_fact(_task(deadline="2026"), "deadline") and not prints_asked_fact(_task(), "deadline")
     assert prints_asked_fact(_task(coordinating=("Sở Y tế",)), "coordination")
     assert not prints_asked_fact(_task(), "coordination") and prints_asked_fact(_task(), "lead")
+    assert not prints_asked_fact(_task(lead=()), "lead")
     assert prints_asked_fact(_task(task="Phối hợp chỉ đạo thực hiện kế hoạch"), "coordination")

@@ -65,12 +65,12 @@ def pick_assignment(ranked: list[Scored], intent: str, min_score: float, margin:
 
 
 def prints_asked_fact(a: Assignment, intent: str) -> bool:
-    """The assignment holds what a deadline or coordination question asks (a lead question: always)."""
+    """The assignment holds what a question asks: a deadline, coordinators, or (a lead question) a lead."""
     if intent == "deadline":
         return bool(a.deadline)
     if intent == "coordination":  # named coordinators, or a lead whose task is itself to coordinate
         return bool(a.coordinating) or _COORDINATES.search(repaired(a.task)) is not None
-    return True
+    return bool(a.lead)
 
 
 def single(ctx: AskContext) -> Answer | None:
@@ -83,7 +83,7 @@ def single(ctx: AskContext) -> Answer | None:
     first = corpus.hit_at(a.doc_id, a.start)
     cits = corpus.cite(first, ctx.hits, ctx.k)
     header = citation_header(corpus.citation(0, first[0])) if first else src.meta.doc_type
-    lines = [describe_assignment(a, s.task_clip),
+    lines = [describe_assignment(a, s.task_clip, src.meta.ocr),
              f"Nguồn: {header}, mục {' › '.join(a.section_path)}: “{clip(quote, s.quote_assignment)}”"]
     facts = {"kind": "assignment", "doc_id": a.doc_id, "lead": list(a.lead), "coordinating": list(a.coordinating),
              "deadline": a.deadline, "task": collapse_ws(a.task), "section": " › ".join(a.section_path),
@@ -98,8 +98,9 @@ def per_plan(ctx: AskContext) -> Answer | None:
         a = best_assignment(ctx, [doc_id])
         if a is None:
             continue
-        head = ctx.corpus.documents[doc_id].meta.label
-        lines.append(f"- {head}, mục {' › '.join(a.section_path)}: {describe_assignment(a, ctx.settings.task_clip)}")
+        meta = ctx.corpus.documents[doc_id].meta
+        said = describe_assignment(a, ctx.settings.task_clip, meta.ocr)
+        lines.append(f"- {meta.label}, mục {' › '.join(a.section_path)}: {said}")
         firsts += ctx.corpus.hit_at(a.doc_id, a.start)
     if not lines:
         return None

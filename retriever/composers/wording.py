@@ -10,9 +10,11 @@ def clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 
-def describe_assignment(a, task_chars: int) -> str:
-    """Lead, coordination, deadline, directing committee, confidence and task of an assignment, in one line."""
-    lead = ", ".join(a.lead) if a.lead else "không đọc được (bản OCR)"
+def describe_assignment(a, task_chars: int, ocr: bool = False) -> str:
+    """Lead, coordination, deadline, directing committee, confidence and task of an assignment, in one line
+    (``ocr``: the plan was read from an OCR text, which is said when a field is unsure)."""
+    source = "bản OCR" if ocr else "văn bản"
+    lead = ", ".join(a.lead) if a.lead else f"không đọc được ({source})" if ocr else "văn bản không nêu rõ"
     parts = [f"Cơ quan chủ trì: {lead}."]
     if a.coordinating:
         parts.append(f"Phối hợp: {'; '.join(a.coordinating)}.")
@@ -21,7 +23,7 @@ def describe_assignment(a, task_chars: int) -> str:
     if a.directing:
         parts.append(f"Cấp ủy chỉ đạo: {', '.join(a.directing)}.")
     if a.confidence != "high":
-        parts.append(f"(Đọc từ bản OCR, độ tin cậy: {'trung bình' if a.confidence == 'medium' else 'thấp'}.)")
+        parts.append(f"(Đọc từ {source}, độ tin cậy: {'trung bình' if a.confidence == 'medium' else 'thấp'}.)")
     parts.append(f"Nhiệm vụ: {clip(collapse_ws(a.task), task_chars)}")
     return " ".join(parts)
 
