@@ -73,7 +73,10 @@ def _add_ask(sub: Any) -> None:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?", help="the question (Vietnamese, with or without diacritics)")
     p.add_argument("--k", type=int, default=5, help="number of cited passages (1-50, default 5)")
-    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON (with --batch too: "
+                                                       "the restored reading in answer/text, as printed in printed)")
+    p.add_argument("--printed", action="store_true",
+                   help="show OCR plans' words as printed (default: their diacritics restored, as in the app)")
     p.add_argument("--batch", type=Path, help="JSONL file of {\"id\", \"question\"} lines to answer")
     p.add_argument("--out", type=Path, help="with --batch: write answers here (default: stdout)")
     _common(p)
@@ -265,16 +268,17 @@ def cmd_ask(args: argparse.Namespace, s: Settings) -> int:
         out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
         try:
             for qid, question in items:
-                out.write(json.dumps(r.ask(question, k=args.k, qid=qid).to_json(), ensure_ascii=False) + "\n")
+                out.write(json.dumps(r.display.answer_json(r.ask(question, k=args.k, qid=qid)), ensure_ascii=False)
+                          + "\n")
         finally:
             if args.out:
                 out.close()
         return 0
     ans = r.ask(args.question, k=args.k)
     if args.json:
-        print(json.dumps(ans.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(r.display.answer_json(ans), ensure_ascii=False, indent=2))
     else:
-        print(format_answer(ans))
+        print(format_answer(ans, None if args.printed else r.display))
     return 0
 
 
@@ -295,17 +299,25 @@ def _read_batch(path: Path) -> list[tuple[str, str]]:
     return items
 
 
-def format_answer(ans) -> str:
-    lines = [ans.answer, ""]
+def format_answer(ans, display=None) -> str:
+    """The answer and its sources for a terminal; with ``display`` (a :class:`retriever.display.Display`), OCR
+    plans' words restored and a line saying so."""
     if ans.abstained:
         return ans.answer
+    shown = display.string(ans.answer, [c.doc_id for c in ans.citations]) if display else None
+    lines = [shown.text if shown else ans.answer, ""]
     lines.append("Nguồn:")
+    restored = bool(shown and shown.restored)
     for c in ans.citations:
         head = [plan_label(c.doc_type, c.doc_number), c.issuer, c.date, c.source_file]
         lines.append(f"[{c.rank}] " + " · ".join(x for x in head if x))
         lines.append(f"    Mục: {c.section}")
-        snippet = " ".join(c.text.split())
+        passage = display.citation(c) if display else None
+        restored |= bool(passage and passage.restored)
+        snippet = " ".join((passage.text if passage else c.text).split())
         lines.append(f"    “{snippet[:300]}{'…' if len(snippet) > 300 else ''}”")
+    if restored:
+        lines.append("(Dấu tiếng Việt của bản OCR đã được khôi phục; xem nguyên văn bản in: --printed.)")
     return "\n".join(lines)
 
 

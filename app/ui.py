@@ -185,12 +185,18 @@ def _ask_handler(get_retriever: RetrieverGetter) -> Callable[..., tuple]:
     return on_ask
 
 
-@guarded(lambda: gr.update(visible=False))
-def _on_copy(past: list[Turn]) -> dict:
-    if not past:
-        gr.Warning("Chưa có câu trả lời để sao chép.")
-        return gr.update(visible=False)
-    return gr.update(value=copy_text(past[0]), visible=True)
+def _copy_handler(get_retriever: RetrieverGetter) -> Callable[[list[Turn]], dict]:
+    @guarded(lambda: gr.update(visible=False))
+    def on_copy(past: list[Turn]) -> dict:
+        if not past:
+            gr.Warning("Chưa có câu trả lời để sao chép.")
+            return gr.update(visible=False)
+        try:
+            display = get_retriever().display  # the words as the answer card shows them
+        except RuntimeError:
+            display = None
+        return gr.update(value=copy_text(past[0], display), visible=True)
+    return on_copy
 
 
 def _on_clear() -> tuple:
@@ -207,7 +213,7 @@ def _chat_tab(get_retriever: RetrieverGetter) -> _Chat:
     for chip in c.chips:
         chip.click(lambda text: text, chip, c.question, api_visibility="private").then(
             on_ask, inputs, outputs, api_visibility="private")
-    c.copy_btn.click(_on_copy, c.turns, c.copy_box, api_visibility="private").then(
+    c.copy_btn.click(_copy_handler(get_retriever), c.turns, c.copy_box, api_visibility="private").then(
         None, c.copy_box, None, js="(t) => { try { if (t) navigator.clipboard.writeText(t); } catch (e) {} }")
     c.clear_btn.click(_on_clear, None, outputs, api_visibility="private")
     return c

@@ -144,10 +144,12 @@ class Turn:
     scope: str | None = None  # "Phạm vi lọc: …" when filters were applied
 
 
-def copy_text(turn: Turn) -> str:
-    """Plain text for an official note: the answer, then numbered references."""
+def copy_text(turn: Turn, display: Display | None = None) -> str:
+    """Plain text for an official note: the answer (with ``display``: OCR plans' words restored, as on the
+    screen), then numbered references."""
     if turn.abstained or not turn.citations:
         return turn.answer
+    answer = display.string(turn.answer, [c.doc_id for c in turn.citations]).text if display else turn.answer
     refs: list[str] = []
     for c in turn.citations:
         ref = reference(c)
@@ -155,7 +157,7 @@ def copy_text(turn: Turn) -> str:
             refs.append(ref)
     numbered = [f"{i}. {ref}" + ("" if ref.endswith(("…", ".")) else ".")
                 for i, ref in enumerate(refs, start=1)]
-    lines = [turn.answer, "", "Nguồn trích dẫn:", *numbered]
+    lines = [answer, "", "Nguồn trích dẫn:", *numbered]
     return "\n".join(lines)
 
 

@@ -123,3 +123,28 @@ def test_reader_shows_restored_text_with_citation_on_printed_offsets() -> None:
     assert "printed=1" in page and "Xem như bản in" in page
     printed_page = document_page(doc, 1, cite, None, None)
     assert "Tang cudng" in printed_page and "Xem bản đã khôi phục dấu" in printed_page
+
+
+def _answer_quoting_ocr():
+    from retriever.answer import Answer, Citation
+
+    start, end = GARBLED.index("Tang"), GARBLED.index("dan.") + 4
+    cite = Citation(rank=1, chunk_id="ocr#0001", doc_id="ocr", doc_number="12/KH-UBND", doc_type="Kế hoạch",
+                    issuer="Ủy ban nhân dân xã", date="01/01/2026", source_file="ocr.txt", section="II. NHIỆM VỤ",
+                    text=GARBLED[start:end], score=1.0, start=start, end=end)
+    return Answer(question="q", answer=f"Theo Kế hoạch số 12/KH-UBND: “{GARBLED[start:end]}”", abstained=False,
+                  citations=(cite,))
+
+
+def test_copy_text_and_terminal_answer_show_the_restored_words_unless_asked_for_the_print() -> None:
+    from app.cli import format_answer
+    from app.ui_render import Turn, copy_text
+
+    d, ans = _display(), _answer_quoting_ocr()
+    turn = Turn("q", ans.answer, False, ans.citations)
+    assert "Tăng cường công tác tuyên truyền" in copy_text(turn, d) and "Nguồn trích dẫn:" in copy_text(turn, d)
+    assert "Tang cudng" in copy_text(turn)  # no display: as printed
+    shown = format_answer(ans, d)
+    assert shown.count("Tăng cường công tác") == 2 and "Tang cudng" not in shown and "--printed" in shown
+    printed = format_answer(ans)
+    assert "Tang cudng" in printed and "Tăng cường" not in printed and "--printed" not in printed
