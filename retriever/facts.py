@@ -25,6 +25,10 @@ truoc ngay tu den thoi gian chiu trach nhiem chinh ban so sanh khac nhau giong h
 duoi dat chi tieu bao nhieu
 """.split())
 
+# words of a task ("tham mưu" UBND …) that many questions also use to ask for the lead: topic words on clean text,
+# where the plan-local weighting tempers them, but not on OCR records
+_CLEAN_TEXT_TOPIC = frozenset({"tham", "muu"})
+
 # indicator keys by the words a question uses for them (folded)
 _INDICATOR_WORDS: tuple[tuple[str, str], ...] = (
     (r"tuoi tho", "life_expectancy"),
@@ -170,12 +174,10 @@ class FactIndex:
         words = self.topic_words(question, places)
         if not words or not self.assignments:
             return []
-        total = sum(self.idf.get(w, 3.0) for w in words)
-        cover = np.zeros(len(self.assignments), dtype=np.float64)
         held = {w: self._holding(w) for w in sorted(words)}
-        for w in words:  # same order of additions as a per-record sum over ``words``
-            cover[held[w]] += self.idf.get(w, 3.0)
-        cover /= total
+        cover = self._cover(words, held)
+        if words & _CLEAN_TEXT_TOPIC:  # OCR records: those words matched within one edit hold nearly every row
+            cover = np.where(self._ocr_mask, self._cover(words - _CLEAN_TEXT_TOPIC, held), cover)
         if specific > 0:  # not on OCR records: words matched within one edit make a plan's counts noisy
             mixed = (1 - specific) * cover + specific * self._specific_cover(held)
             cover = np.where(self._ocr_mask, cover, mixed)
@@ -198,6 +200,14 @@ class FactIndex:
         if limit is not None:
             order = order[:limit]
         return [Scored(float(score[i]), self.assignments[i]) for i in order]
+
+    def _cover(self, words: set[str], held: dict[str, np.ndarray]) -> np.ndarray:
+        """Share of the IDF mass of ``words`` each record holds (0 everywhere when ``words`` is empty)."""
+        cover = np.zeros(len(self.assignments), dtype=np.float64)
+        total = sum(self.idf.get(w, 3.0) for w in words)
+        for w in words:  # same order of additions as a per-record sum over ``words``
+            cover[held[w]] += self.idf.get(w, 3.0)
+        return cover / total if total else cover
 
     def _specific_cover(self, held: dict[str, np.ndarray]) -> np.ndarray:
         """Share of the question's topic each record holds, a word weighing its IDF times log((n + 1) / df): n
