@@ -111,10 +111,7 @@ def _extent(text: str, pos: int) -> int:
 
 def _wrapped(text: str, at: int) -> bool:
     """A line break inside a sentence (the next line goes on in lower case: "Ủy ban nhân\\ndân các xã")."""
-    nxt = at + 1
-    while nxt < len(text) and text[nxt] in " \t":
-        nxt += 1
-    return nxt < len(text) and text[nxt].islower()
+    return text[_skip_ws(text, at + 1)].islower()
 
 
 def _skip_ws(text: str, pos: int) -> int:

@@ -276,9 +276,10 @@ def _sentences(ctx: _Ctx, taken: list[tuple[int, int]]) -> list[Assignment]:
         for n, s in enumerate(starts):
             e = starts[n + 1] if n + 1 < len(starts) else len(body)
             got = _sentence(ctx, at + s, at + e, item and n == 0)
-            if got is None and last is not None and _CHU_TRI_RE.match(body, s) and not body[s].isspace():
+            if got is None and last is not None and _CHU_TRI_RE.match(body, s):
+                out.pop()  # ``last`` is the block's latest record, out[-1]
                 got = _continued(ctx, last, at + s, at + e)
-                out.pop()
+                last = (last[0], got)
             elif got is not None:
                 last = (at + s, got)
             if got:
