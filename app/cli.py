@@ -304,7 +304,7 @@ def format_answer(ans, display=None) -> str:
     plans' words restored and a line saying so."""
     if ans.abstained:
         return ans.answer
-    shown = display.string(ans.answer, [c.doc_id for c in ans.citations]) if display else None
+    shown = display.answer_text(ans.answer, ans.citations) if display else None
     lines = [shown.text if shown else ans.answer, ""]
     lines.append("Nguồn:")
     restored = bool(shown and shown.restored)

@@ -149,7 +149,7 @@ def copy_text(turn: Turn, display: Display | None = None) -> str:
     screen), then numbered references."""
     if turn.abstained or not turn.citations:
         return turn.answer
-    answer = display.string(turn.answer, [c.doc_id for c in turn.citations]).text if display else turn.answer
+    answer = display.answer_text(turn.answer, turn.citations).text if display else turn.answer
     refs: list[str] = []
     for c in turn.citations:
         ref = reference(c)
@@ -225,7 +225,7 @@ def citation_card(c: Citation, terms: QueryTerms, question: str, ocr: bool, disp
 
 
 def _answer_html(turn: Turn, display: Display | None) -> str:
-    shown = display.string(turn.answer, [c.doc_id for c in turn.citations]) if display is not None else None
+    shown = display.answer_text(turn.answer, turn.citations) if display is not None else None
     if shown is None or not shown.restored:
         return f'<div class="kh-a">{_answer_body(turn.answer)}</div>'
     toggle = printed_toggle(_answer_body(shown.printed))

@@ -163,6 +163,10 @@ class Display:
                 changes[name] = tuple(self.string(v, [rec.doc_id]).text for v in value)
         return replace(rec, **changes)
 
+    def answer_text(self, text: str, citations) -> Shown:
+        """An answer's text, restored in the context of the plans its ``citations`` quote."""
+        return self.string(text, [c.doc_id for c in citations])
+
     def meta_field(self, doc_id: str, value: str | None) -> str | None:
         """A header field of a plan (signer, title) restored, names only when confident."""
         return None if value is None else self.string(value, [doc_id]).text
@@ -171,7 +175,7 @@ class Display:
         """``Answer.to_json()`` with the restored reading in ``answer`` and each citation's ``text``, and the text
         as printed in ``printed`` (offsets, where given, stay on the printed text)."""
         out = answer.to_json()
-        shown = self.string(answer.answer, [c.doc_id for c in answer.citations])
+        shown = self.answer_text(answer.answer, answer.citations)
         out.update(answer=shown.text, printed=shown.printed, restored=shown.restored)
         for row, c in zip(out["citations"], answer.citations, strict=True):
             s = self.citation(c)

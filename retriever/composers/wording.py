@@ -14,7 +14,7 @@ def describe_assignment(a, task_chars: int, ocr: bool = False) -> str:
     """Lead, coordination, deadline, directing committee, confidence and task of an assignment, in one line
     (``ocr``: the plan was read from an OCR text, which is said when a field is unsure)."""
     source = "bản OCR" if ocr else "văn bản"
-    lead = ", ".join(a.lead) if a.lead else f"không đọc được ({source})" if ocr else "văn bản không nêu rõ"
+    lead = ", ".join(a.lead) if a.lead else "không đọc được (bản OCR)" if ocr else "văn bản không nêu rõ"
     parts = [f"Cơ quan chủ trì: {lead}."]
     if a.coordinating:
         parts.append(f"Phối hợp: {'; '.join(a.coordinating)}.")
