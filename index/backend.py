@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from index import store as index_files
 from index.embed_cache import EmbeddingCache
 from index.encoder import Encoder
 from index.store import (
     IndexBundle,
     UpdateResult,
     chunk_settings_of,
-    load_index,
     parse_plans,
     update_index,
     write_index,
@@ -80,7 +80,7 @@ class DirectoryStore:
 
     def load(self) -> IndexBundle:
         stamp = self.version()
-        bundle = load_index(self.directory)
+        bundle = index_files.load_index(self.directory)
         bundle.content_version = stamp
         return bundle
 
@@ -112,7 +112,7 @@ class DirectoryStore:
     def _checker(self, validate: Validate) -> Callable[[Path], None]:
         """The version folder written, loaded back and given to ``validate`` as the directory's bundle."""
         def check(version: Path) -> None:
-            loaded = load_index(version)
+            loaded = index_files.load_index(version)  # looked up at call time (tests replace it)
             loaded.directory = self.directory.parent.resolve() / self.directory.name
             validate(loaded)
         return check

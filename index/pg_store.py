@@ -125,6 +125,10 @@ class PostgresStore:
         except SchemaError as exc:
             conn.close()
             raise IndexError_(str(exc)) from exc
+        except psycopg.ProgrammingError as exc:  # register_vector: no vector type in this database
+            conn.close()
+            raise IndexError_(f"the pgvector extension is missing in {self.where} ({exc}): run "
+                              "`CREATE EXTENSION vector` as the database owner, then `kehoach db migrate`") from exc
         return conn
 
     # ---- reading ------------------------------------------------------------------------------------
