@@ -70,7 +70,7 @@ FIX = "build it with `kehoach ingest corpus/` while KEHOACH_DATABASE_URL is set"
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))

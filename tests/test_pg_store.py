@@ -173,6 +173,8 @@ def test_a_bad_database_is_named_with_the_fix(pg_url: str, retriever: Retriever,
     assert nowhere.version() is None
     with pytest.raises(ValueError, match="postgresql:// URL"):
         PostgresStore("var/index")
+    secret = PostgresStore("postgresql://app:s3cret@db.internal:5432/kehoach")
+    assert "s3cret" not in secret.where and secret.where == "postgresql://app:***@db.internal:5432/kehoach"
     store = _written(pg_url, retriever.bundle)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE kehoach_manifest SET body = jsonb_set(body, '{chunk_count}', '3')")
