@@ -4,6 +4,7 @@ writes leaving the previous content, clear errors for a bad database, a server r
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -206,3 +207,34 @@ def test_a_server_reloads_what_another_process_wrote(pg_server, retriever: Retri
                 break
             time.sleep(0.1)
         assert "tram-luu-dong" in docs and len(docs) == n + 1, f"not visible within 5 s: {docs}"
+
+
+def test_the_cli_ingests_into_the_database(pg_url: str, settings: Settings, encoder, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import app.runtime
+    from app.cli import main as cli_main
+
+    monkeypatch.setattr(app.runtime, "load_encoder", lambda s: encoder)  # the session's model, loaded once
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "tram-luu-dong.txt").write_text(PLAN, "utf-8")
+    monkeypatch.setenv("KEHOACH_MODEL_CACHE", str(settings.model_cache))
+    monkeypatch.setenv("KEHOACH_DATABASE_URL", pg_url)
+    assert cli_main(["db", "migrate"]) == 0 and "applied migrations" in capsys.readouterr().out
+    assert cli_main(["ingest", "--index-dir", str(tmp_path / "unused"), str(src)]) == 0
+    assert "indexed 1 plans" in capsys.readouterr().out and not (tmp_path / "unused").exists()
+    (src / "tram-2.txt").write_text(PLAN.replace("Suối Ngàn", "Nậm Khê"), "utf-8")
+    assert cli_main(["ingest", "--incremental", str(src / "tram-2.txt")]) == 0
+    assert "added 1" in capsys.readouterr().out
+    assert cli_main(["ingest", "--remove", "tram-luu-dong"]) == 0
+    assert "removed 1" in capsys.readouterr().out
+    assert cli_main(["db", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["documents"], status["schema_version"], status["content_version"]) == (1, LATEST, "3")
+    assert list(PostgresStore(pg_url).load().documents) == ["tram-2"]
+    assert cli_main(["db", "migrate"]) == 0 and "up to date" in capsys.readouterr().out
+    monkeypatch.delenv("KEHOACH_DATABASE_URL")
+    assert cli_main(["db", "status"]) == 2 and "KEHOACH_DATABASE_URL" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["db", "--help"])
+    assert exc.value.code == 0 and "migrate" in capsys.readouterr().out
