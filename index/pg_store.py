@@ -14,12 +14,15 @@ per store, keyed by ``content_version``, so an unchanged database is not read tw
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import faiss
@@ -30,6 +33,7 @@ from psycopg.types.json import Jsonb
 from scipy import sparse
 
 from index import atomic
+from index.backend import Plans, Validate
 from index.dense import DenseIndex, DenseSettings
 from index.embed_cache import EmbeddingCache
 from index.encoder import Encoder
@@ -67,6 +71,19 @@ log = logging.getLogger("index.pg_store")
 FIX = "build it with `kehoach ingest corpus/` while KEHOACH_DATABASE_URL is set"
 
 
+def _named_errors(method: Callable) -> Callable:
+    """A database error (lost connection, permissions, a read-only replica) becomes an :class:`IndexError_` naming
+    the database and the step, like every other index defect."""
+    @functools.wraps(method)
+    def wrapper(self: PostgresStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise IndexError_(f"the index database {self.where} failed during {method.__name__} "
+                              f"({type(exc).__name__}: {str(exc).strip()})") from exc
+    return wrapper
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
@@ -98,10 +115,12 @@ class PostgresStore:
             raise IndexError_(f"cannot connect to the index database {self.where}: {exc}".strip()) from exc
         return conn
 
+    @_named_errors
     def migrate(self) -> list[int]:
         with self.connect() as conn:
             return migrate(conn)
 
+    @_named_errors
     def status(self) -> dict:
         """Schema and content of the database, for `kehoach db status`."""
         with self.connect() as conn:
@@ -144,6 +163,7 @@ class PostgresStore:
             return None
         return None if row is None else str(row[0])
 
+    @_named_errors
     def load(self) -> IndexBundle:
         """The current content (the cached bundle when ``content_version`` is unchanged)."""
         with self._lock:
@@ -180,6 +200,7 @@ class PostgresStore:
         _check_consistent(bundle, FIX)
         return bundle
 
+    @_named_errors
     def chunk_settings(self) -> ChunkSettings:
         with self._vector_conn() as conn:
             row = conn.execute("SELECT body FROM kehoach_manifest WHERE id = 1").fetchone()
@@ -188,7 +209,8 @@ class PostgresStore:
         return chunk_settings_in(row[0])
 
     # ---- writing ------------------------------------------------------------------------------------
-    def write(self, bundle: IndexBundle, validate=None) -> None:
+    @_named_errors
+    def write(self, bundle: IndexBundle, validate: Validate | None = None) -> None:
         """Replace every row with ``bundle`` in one transaction (migrating first)."""
         t0 = time.perf_counter()
         self.migrate()
@@ -204,13 +226,14 @@ class PostgresStore:
                                                         "version": bundle.content_version,
                                                         "seconds": round(time.perf_counter() - t0, 3)})
 
-    def update(self, plans, removed: list[str], encoder: Encoder, *, bundle: IndexBundle | None = None,
+    @_named_errors
+    def update(self, plans: Plans, removed: list[str], encoder: Encoder, *, bundle: IndexBundle | None = None,
                cache: EmbeddingCache | None = None, batch_size: int = 32, progress: bool = False,
-               validate=None) -> UpdateResult:
+               validate: Validate | None = None) -> UpdateResult:
         """One transaction: the plans of ``removed`` and the changed ones deleted, the new ones appended."""
         with self._vector_conn() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-            if bundle is None or bundle.content_version != _version_in(conn):
+            if not self._current(bundle, conn):
                 bundle = self._read(conn)  # another process wrote meanwhile: update what is there now
             res = updated_bundle(bundle, list(plans), removed, encoder, cache=cache, batch_size=batch_size,
                                  progress=progress)
@@ -225,10 +248,18 @@ class PostgresStore:
                                                                                if k != "unchanged"}})
         return res
 
-    def _finish(self, conn: psycopg.Connection, bundle: IndexBundle, validate) -> None:
+    def _current(self, bundle: IndexBundle | None, conn: psycopg.Connection) -> bool:
+        """True when ``bundle`` was loaded from this database at its current version."""
+        return bundle is not None and bundle.directory == Path(self.where) and \
+            bundle.content_version == _version_in(conn)
+
+    def _finish(self, conn: psycopg.Connection, bundle: IndexBundle, validate: Validate | None) -> None:
         """Blobs and manifest written, the version bumped, the content read back and validated (inside the
         transaction: raising rolls everything back)."""
         _write_blobs(conn, bundle)
+        partial = bundle.facts is None or not set(bundle.facts) >= set(bundle.documents)
+        if partial and (bundle.manifest.get("facts") or {}).get("file"):
+            bundle.manifest = {**bundle.manifest, "facts": None}  # like the directory: none rather than some
         row = conn.execute(
             "INSERT INTO kehoach_manifest (id, content_version, body) VALUES (1, 1, %s) ON CONFLICT (id) DO UPDATE "
             "SET content_version = kehoach_manifest.content_version + 1, body = EXCLUDED.body, written_at = now() "

