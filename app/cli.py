@@ -196,8 +196,7 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     docs, chunks = ingest_paths(files, cs, max_bytes=_max_bytes(args, s))
     encoder = load_encoder(s)
     store = index_store(s)
-    build_index(docs, chunks, encoder, Path(s.index_dir), cs, batch_size=args.batch_size,
-                writer=store.write if s.database_url.strip() else None)
+    build_index(docs, chunks, encoder, Path(s.index_dir), cs, batch_size=args.batch_size, writer=store.write)
     print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {store.where} "
           f"in {time.perf_counter() - t0:.1f}s")
     for d in docs:
