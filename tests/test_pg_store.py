@@ -1,6 +1,7 @@
-"""The PostgreSQL index store against a real PostgreSQL 18 + pgvector server (conftest ``pg_server``): versioned
-migrations, a round trip equal to the directory, the same answers, updates seen by a second instance, failed
-writes leaving the previous content, clear errors for a bad database, a server reloading another's change."""
+"""The index stores: the directory behind the seam, and PostgreSQL against a real PostgreSQL 18 + pgvector
+server (conftest ``pg_server``): versioned migrations, a round trip equal to the directory, the same answers,
+updates seen by a second instance, failed writes leaving the previous content, clear errors for a bad database,
+a server reloading another's change, the CLI, dense search in the database."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from app.runtime import load_retriever
 from app.settings import Settings
 from index import atomic
+from index.backend import IndexStore
 from index.pg_schema import LATEST
 from index.pg_store import PostgresStore
 from index.store import IndexBundle, IndexError_, parse_plans
@@ -42,7 +44,7 @@ def _written(url: str, bundle: IndexBundle) -> PostgresStore:
     return store
 
 
-def _plan(tmp_path: Path, store: PostgresStore, name: str = "tram-luu-dong", text: str = PLAN) -> list:
+def _plan(tmp_path: Path, store: IndexStore, name: str = "tram-luu-dong", text: str = PLAN) -> list:
     path = tmp_path / f"{name}.txt"
     path.write_text(text, "utf-8")
     return parse_plans([path], store.chunk_settings(), progress=False)
@@ -260,3 +262,24 @@ def test_dense_search_in_the_database_finds_what_exact_search_finds(pg_settings:
     assert on.searcher.dense.index.kind == "pgvector-hnsw"
     hits = on.search(QUESTIONS[1], k=3)
     assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in retriever.search(QUESTIONS[1], k=3)]
+
+
+def test_the_directory_store_is_the_directory(index_dir: Path, tmp_path: Path, encoder) -> None:
+    import shutil
+
+    from index.backend import DirectoryStore
+    from index.store import chunk_settings_of, load_index
+
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    store = DirectoryStore(copy)
+    loaded, v0 = store.load(), store.version()
+    assert v0 is not None and loaded.content_version == v0 and store.where == str(copy)
+    _same_content(loaded, load_index(index_dir))
+    assert store.chunk_settings() == chunk_settings_of(index_dir)
+    seen: list[IndexBundle] = []
+    res = store.update(_plan(tmp_path, store), [], encoder, bundle=loaded, validate=seen.append)
+    assert res.added == ["tram-luu-dong"] and store.version() not in (None, v0)
+    assert seen and seen[0].directory == copy.resolve() and "tram-luu-dong" in seen[0].documents
+    assert "tram-luu-dong" in store.load().documents and "tram-luu-dong" not in loaded.documents
+    assert DirectoryStore(tmp_path / "none").version() is None
