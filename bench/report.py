@@ -310,6 +310,7 @@ make index                                          # or: .venv/bin/kehoach inge
 .venv/bin/kehoach-bench --scale --probe-only --out docs/BENCHMARKS.md  # retriever only, on the saved 200k index
 .venv/bin/kehoach-bench --render --out docs/BENCHMARKS.md  # re-render from var/bench/*.json
 .venv/bin/python -m bench.http_load --url http://127.0.0.1:8000 --concurrency 50 --requests 50  # a running server
+.venv/bin/python -m bench.pg_store --index var/index --index var/eval/unseen-index  # PG store vs directory
 .venv/bin/python -m bench.synthetic --chunks 200000 --out var/synth   # only the synthetic plans
 ```
 

@@ -127,30 +127,41 @@ def extract_facts(documents: Iterable[StoredDocument], progress: bool = False) -
     return out
 
 
+def facts_json(facts: Facts, doc_id: str) -> dict:
+    a, t = facts[doc_id]
+    return {"doc_id": doc_id, "assignments": [x.to_json() for x in a], "targets": [x.to_json() for x in t]}
+
+
+def facts_from_json(d: dict) -> tuple[list, list]:
+    from ingest.assignments import Assignment
+    from ingest.targets import Target
+
+    return [Assignment.from_json(x) for x in d["assignments"]], [Target.from_json(x) for x in d["targets"]]
+
+
+def facts_current(manifest: dict) -> bool:
+    """True when the stored facts were extracted by this ingest code."""
+    return (manifest.get("facts") or {}).get("fingerprint") == facts_fingerprint()
+
+
 def _write_facts(facts: Facts, order: Iterable[str], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for doc_id in order:
-            a, t = facts[doc_id]
-            f.write(json.dumps({"doc_id": doc_id, "assignments": [x.to_json() for x in a],
-                                "targets": [x.to_json() for x in t]}, ensure_ascii=False) + "\n")
+            f.write(json.dumps(facts_json(facts, doc_id), ensure_ascii=False) + "\n")
 
 
 def _load_facts(directory: Path, manifest: dict) -> Facts | None:
     info = manifest.get("facts") or {}
-    if not (directory / FACTS_FILE).exists() or info.get("fingerprint") != facts_fingerprint():
+    if not (directory / FACTS_FILE).exists() or not facts_current(manifest):
         if info:
             log.info("stored facts were extracted by other ingest code: the retriever extracts them again",
                      extra={"dir": str(directory)})
         return None
-    from ingest.assignments import Assignment
-    from ingest.targets import Target
-
     out: Facts = {}
     with open(directory / FACTS_FILE, encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
-            out[d["doc_id"]] = ([Assignment.from_json(x) for x in d["assignments"]],
-                                [Target.from_json(x) for x in d["targets"]])
+            out[d["doc_id"]] = facts_from_json(d)
     return out
 
 
@@ -167,6 +178,7 @@ class IndexBundle:
     lexical_counts: LexicalCounts | None = None  # loaded lazily (only updates need it)
     facts: Facts | None = None  # None: not stored (or stale); the retriever extracts them itself
     restorations: Restorations | None = None  # OCR plans' restored diacritics (None: not stored or stale)
+    content_version: str | None = None  # the store's version this content was loaded as (index.backend)
 
     @property
     def assignments(self) -> list | None:
@@ -238,11 +250,13 @@ def _with_cache(encoder: Encoder, cache: EmbeddingCache | None) -> Encoder:
 def build_index(documents: list[Document], chunks: list[Chunk], encoder: Encoder, out_dir: Path,
                 settings: ChunkSettings, batch_size: int = 32, progress: bool = True, *,
                 dense: DenseSettings | None = None, cache: EmbeddingCache | None = None,
-                vectors: np.ndarray | None = None) -> IndexBundle:
+                vectors: np.ndarray | None = None, writer: Callable[[IndexBundle], None] | None = None
+                ) -> IndexBundle:
     """Embed and index ``chunks`` and write the directory atomically.
 
     ``dense`` chooses the FAISS index (flat below a size threshold, IVF above by default); ``cache`` skips
-    texts embedded before; ``vectors`` (chunk order, made by ``encoder``'s model) skips embedding entirely.
+    texts embedded before; ``vectors`` (chunk order, made by ``encoder``'s model) skips embedding entirely;
+    ``writer`` stores the bundle elsewhere than ``out_dir`` (an :class:`index.backend.IndexStore`'s ``write``).
     """
     if not chunks:
         raise ValueError("no chunks to index: the plans produced no text")
@@ -271,7 +285,10 @@ def build_index(documents: list[Document], chunks: list[Chunk], encoder: Encoder
                          extract_facts(stored.values(), progress), restorations)
     bundle.manifest = _manifest(bundle, encoder, settings, dense, {"embedding": stats,
                                                                     "embed_seconds": round(embed_s, 2)})
-    write_index(bundle, out_dir)
+    if writer is None:
+        write_index(bundle, out_dir)
+    else:
+        writer(bundle)
     return bundle
 
 
@@ -364,11 +381,32 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     Only chunk texts the index (or ``cache``) has not embedded are embedded.  ``bundle``: the loaded index of
     ``index_dir`` (left unchanged).  Rewritten atomically (``validate``: :func:`write_index`); the manifest
     records the update."""
-    t = {"start": time.perf_counter()}
+    t0 = time.perf_counter()
     index_dir = Path(index_dir)
     bundle, dense_before = _loaded(index_dir, bundle, verify)
+    load_s = time.perf_counter() - t0
+    result = updated_bundle(bundle, added_or_changed, removed, encoder, cache=cache, dense_index=dense_before,
+                            dense=dense, batch_size=batch_size, progress=progress, directory=index_dir)
+    result.seconds = {"load": round(load_s, 3), **result.seconds}
+    if result.bundle is bundle:  # nothing to do
+        return result
+    t1 = time.perf_counter()
+    write_index(result.bundle, index_dir, validate)
+    result.seconds["write"] = round(time.perf_counter() - t1, 3)
+    result.seconds["total"] = round(time.perf_counter() - t0, 3)
+    log.info("updated index", extra={k: v for k, v in result.to_json().items() if k != "unchanged"})
+    return result
+
+
+def updated_bundle(bundle: IndexBundle, added_or_changed: list[tuple[Document, list[Chunk]]], removed: list[str],
+                   encoder: Encoder, *, cache: EmbeddingCache | None = None, dense_index: DenseIndex | None = None,
+                   dense: DenseSettings | None = None, batch_size: int = 32, progress: bool = False,
+                   directory: Path | None = None) -> UpdateResult:
+    """The bundle ``bundle`` becomes with the given plans added or replaced and ``removed`` gone, computed in
+    memory (nothing written; ``result.bundle is bundle`` when nothing changes).  ``dense_index``: the FAISS index
+    to change in place (default: a clone, so ``bundle`` stays searchable and unchanged)."""
+    t = {"start": time.perf_counter()}
     check_encoder(bundle, encoder)
-    t["load"] = time.perf_counter()
     todo, added, changed, same = _plan_changes(bundle, added_or_changed, removed)
     if not todo and not removed:
         return UpdateResult(bundle, [], [], same, [], 0, 0, 0, 0, _laps(t))
@@ -389,22 +427,21 @@ def update_index(index_dir: Path, added_or_changed: list[tuple[Document, list[Ch
     t["lexical"] = time.perf_counter()
     vectors = np.concatenate([bundle.vectors[keep], new_vecs]).astype(np.float32, copy=False)
     dense = dense or DenseSettings.from_json(bundle.manifest.get("faiss", {}).get("settings"))
-    dense_index = dense_before.updated(keep, new_vecs, vectors, dense)
+    before = dense_index or DenseIndex(faiss.clone_index(bundle.dense.index))
+    dense_out = before.updated(keep, new_vecs, vectors, dense)
     t["dense"] = time.perf_counter()
 
     chunks = [c for c, k in zip(bundle.chunks, keep, strict=True) if k] + new_chunks
     facts = _updated_facts(bundle, documents, drop, [doc for doc, _ in todo])
     t["facts"] = time.perf_counter()
-    out = IndexBundle(index_dir, {}, documents, chunks, vectors, dense_index, lexical, counts, facts, restorations)
+    out = IndexBundle(directory or bundle.directory, {}, documents, chunks, vectors, dense_out, lexical, counts,
+                      facts, restorations)
     stats = enc.stats.to_json()
     change = {"added": added, "changed": changed, "removed": sorted(removed), "embedding": stats}
     out.manifest = _updated_manifest(out, bundle.manifest, encoder, dense, change)
-    write_index(out, index_dir, validate)
-    t["write"] = time.perf_counter()
-    result = UpdateResult(out, added, changed, same, sorted(removed), len(new_chunks), int((~keep).sum()),
-                          stats["embedded"], stats["cache_hits"], _laps(t))
-    log.info("updated index", extra={k: v for k, v in result.to_json().items() if k != "unchanged"})
-    return result
+    return UpdateResult(out, added, changed, same, sorted(removed), len(new_chunks), int((~keep).sum()),
+                        stats["embedded"], stats["cache_hits"], _laps(t))
+
 
 def _loaded(index_dir: Path, bundle: IndexBundle | None, verify: bool) -> tuple[IndexBundle, DenseIndex]:
     """The index to update and a dense index that may be changed (a clone when the caller's bundle is given,
@@ -469,23 +506,33 @@ def chunk_settings_of(index_dir: Path) -> ChunkSettings:
     if not path.exists():
         raise IndexError_(f"no index at {index_dir} to update; build it first with "
                           f"`kehoach ingest --index-dir {index_dir} corpus/`")
-    saved = json.loads(path.read_text("utf-8")).get("chunking", {})
+    return chunk_settings_in(json.loads(path.read_text("utf-8")))
+
+
+def chunk_settings_in(manifest: dict) -> ChunkSettings:
+    saved = manifest.get("chunking", {})
     return ChunkSettings(**{k: saved[k] for k in ChunkSettings.__dataclass_fields__ if k in saved})
+
+
+def parse_plans(paths: list[Path], cs: ChunkSettings, max_bytes: int | None = None, progress: bool = True
+                ) -> list[tuple[Document, list[Chunk]]]:
+    """Each plan file under ``paths`` read and chunked with ``cs`` (the index's chunking)."""
+    from ingest.chunking import chunk_document
+    from ingest.pipeline import load_document
+    from ingest.reader import MAX_PLAN_BYTES, discover
+
+    docs = []
+    for f in tqdm(discover(paths) if paths else [], desc="ingest", unit="plan", disable=not progress):
+        doc = load_document(f, max_bytes or MAX_PLAN_BYTES)
+        docs.append((doc, chunk_document(doc, cs)))
+    return docs
 
 
 def update_from_paths(index_dir: Path, paths: list[Path], removed: list[str], encoder: Encoder, *,
                       cache: EmbeddingCache | None = None, batch_size: int = 32, progress: bool = True,
                       max_bytes: int | None = None) -> UpdateResult:
     """Parse the plan files under ``paths`` with the index's chunking and :func:`update_index` with them."""
-    from ingest.chunking import chunk_document
-    from ingest.pipeline import load_document
-    from ingest.reader import MAX_PLAN_BYTES, discover
-
-    cs = chunk_settings_of(index_dir)
-    docs = []
-    for f in tqdm(discover(paths) if paths else [], desc="ingest", unit="plan", disable=not progress):
-        doc = load_document(f, max_bytes or MAX_PLAN_BYTES)
-        docs.append((doc, chunk_document(doc, cs)))
+    docs = parse_plans(paths, chunk_settings_of(index_dir), max_bytes, progress)
     return update_index(index_dir, docs, removed, encoder, cache=cache, batch_size=batch_size, progress=progress)
 
 

@@ -25,6 +25,7 @@ class DenseSearcher:
     def __init__(self, bundle: IndexBundle, encoder: Encoder) -> None:
         self.bundle, self.encoder = bundle, encoder
         self.ids = [c.chunk_id for c in bundle.chunks]
+        self.index = bundle.dense  # unscoped top-k; anything with DenseIndex.search (index/pg_dense.py)
 
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode_queries([text])[0]
@@ -32,7 +33,7 @@ class DenseSearcher:
     def search(self, query: str, k: int, rows: np.ndarray | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         q = self.embed(query) if qvec is None else qvec
         if rows is None:
-            scores, found = self.bundle.dense.search(q, k)
+            scores, found = self.index.search(q, k)
             return sorted((Hit(self.ids[r], float(s)) for s, r in zip(scores, found, strict=True)),
                           key=lambda h: (-h.score, h.chunk_id))
         scores = np.zeros(len(self.ids), dtype=np.float32)
