@@ -23,6 +23,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="index directory (default: $KEHOACH_INDEX_DIR or var/index)")
     p.add_argument("--model", default=None,
                    help="sentence-transformers model name or folder (default: offline multilingual-e5-small)")
+    p.add_argument("--encoder-precision", choices=["fp32", "int8", "int8-mixed"], default=None,
+                   help="fp32, int8 (linear layers quantized at load, faster on CPU) or int8-mixed (down "
+                        "projections kept fp32); an index holds one precision: re-ingest after a change "
+                        "(default: $KEHOACH_ENCODER_PRECISION or fp32)")
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: $KEHOACH_LOG_LEVEL)")
 
 
@@ -166,6 +170,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         updates["index_dir"] = args.index_dir
     if getattr(args, "model", None):
         updates["model"] = args.model
+    if getattr(args, "encoder_precision", None):
+        updates["encoder_precision"] = args.encoder_precision
     if getattr(args, "fusion", None):
         updates["fusion"] = args.fusion
     if getattr(args, "corpus_dir", None):
@@ -478,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         return bench_moved(argv[1:])
     args = build_parser().parse_args(argv)
-    s = _settings(args)
+    try:
+        s = _settings(args)
+    except ValueError as exc:  # a KEHOACH_* variable that does not parse (pydantic's ValidationError)
+        print(f"kehoach {args.command}: error: bad setting: {exc}", file=sys.stderr)
+        return 2
     default_level = "WARNING" if args.command in ("ask", "eval") else s.log_level
     setup_logging(getattr(args, "log_level", None) or default_level, s.log_json)
     try:

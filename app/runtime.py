@@ -25,7 +25,7 @@ def model_path(settings: Settings) -> str:
 
 
 def load_encoder(settings: Settings) -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder(model_path(settings))
+    return SentenceTransformerEncoder(model_path(settings), precision=settings.encoder_precision)
 
 
 def index_store(settings: Settings) -> IndexStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
     # otherwise any sentence-transformers model name or folder
     model: str = ""
     model_cache: Path = Path(".cache/models")
+    # "fp32" (the model as saved), "int8" (its linear layers quantized dynamically at load; CPU only) or
+    # "int8-mixed" (the same but the down projections stay fp32; see index/encoder.py PRECISIONS).  An index and
+    # an embedding cache hold the vectors of one precision: change it → re-ingest (docs/BENCHMARKS.md)
+    encoder_precision: Literal["fp32", "int8", "int8-mixed"] = "fp32"
     host: str = "127.0.0.1"
     port: int = 8000
     fusion: str = "weighted"

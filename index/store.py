@@ -28,7 +28,7 @@ from tqdm import tqdm
 from index import atomic
 from index.dense import DenseIndex, DenseSettings
 from index.embed_cache import CachedEncoder, EmbeddingCache
-from index.encoder import Encoder
+from index.encoder import Encoder, split_precision
 from index.lexical import COUNTS_FILE, K1, B, LexicalCounts, LexicalIndex, build_lexical, update_lexical
 from index.manifest_schema import manifest_problem
 from index.restored import (
@@ -683,5 +683,9 @@ def check_encoder(bundle: IndexBundle, encoder: Encoder) -> None:
     """Queries must be embedded by the model that embedded the passages."""
     emb = bundle.manifest["embedding"]
     if emb["model"] != encoder.name or emb["dim"] != encoder.dim:
-        raise IndexError_(f"index at {bundle.directory} was built with {emb['model']} (dim {emb['dim']}) but the "
-                          f"loaded model is {encoder.name} (dim {encoder.dim}); use the same model or re-ingest")
+        (built, built_p), (loaded, loaded_p) = split_precision(emb["model"]), split_precision(encoder.name)
+        hint = (f" (set KEHOACH_ENCODER_PRECISION={built_p} to query it, or re-ingest with {loaded_p})"
+                if built == loaded and built_p != loaded_p else "")
+        raise IndexError_(f"encoder mismatch: index at {bundle.directory} was built with {emb['model']} (dim "
+                          f"{emb['dim']}) but the loaded model is {encoder.name} (dim {encoder.dim}){hint}; use "
+                          f"the same model or re-ingest")
